@@ -1,0 +1,142 @@
+"""The command line: a thin typer shell over the library.
+
+Commands parse their options, call one library function and print. Heavy modules
+(Jinja, markdown-it, WeasyPrint) are imported inside the commands that need them, so
+that ``bilan validate`` starts fast. Errors in the data are diagnostics (exit 1); a
+missing folder or a wrong option is a usage error (exit 2); a Python traceback only
+with ``--debug``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from bilan import __version__
+from bilan.errors import BilanError
+
+app = typer.Typer(
+    name="bilan",
+    help="Bilan annuel du schéma de mutualisation : vérifie les fiches-actions et produit le rapport.",
+    no_args_is_help=True,
+    add_completion=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state = {"debug": False}
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+    gitlab = "gitlab"
+
+
+DataOption = Annotated[
+    Path,
+    typer.Option(
+        "--data", help="Dossier des données (fiches, communes, rapports).", show_default=True
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"bilan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="Affiche la trace Python complète en cas d'erreur interne."),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Affiche la version et quitte."
+        ),
+    ] = False,
+) -> None:
+    """Bilan annuel du schéma de mutualisation (article L5211-39-1 du CGCT)."""
+    _state["debug"] = debug
+
+
+def fail(error: BilanError) -> NoReturn:
+    """Print a user-facing error in French and exit with its status."""
+    typer.echo(f"erreur : {error.message}", err=True)
+    if error.hint:
+        typer.echo(f"Conseil : {error.hint}", err=True)
+    raise typer.Exit(error.exit_code)
+
+
+def guarded(run: object) -> None:
+    """Call ``run`` and turn known errors into messages, unknown ones into a short notice."""
+    try:
+        run()  # type: ignore[operator]
+    except BilanError as error:
+        fail(error)
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        if _state["debug"]:
+            raise
+        typer.echo(
+            f"erreur interne : {type(error).__name__}: {error}\n"
+            "Relancez avec « bilan --debug … » pour la trace complète, et signalez le problème.",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def validate(
+    data: DataOption = Path("data"),
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Format de sortie : text, json, github (annotations) ou gitlab (Code Quality).",
+        ),
+    ] = OutputFormat.text,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Les avertissements font aussi échouer la vérification."),
+    ] = False,
+) -> None:
+    """Vérifie toutes les fiches, les communes et le texte des rapports.
+
+    Code de sortie : 0 si tout est valide (avertissements permis), 1 s'il y a des erreurs
+    (ou des avertissements avec --strict), 2 si la commande est mal appelée.
+    """
+
+    def run() -> None:
+        from bilan import diagnostics as diag
+        from bilan.validate import validate_data
+
+        result = validate_data(data)
+        found = result.diagnostics
+        if output_format is OutputFormat.json:
+            typer.echo(diag.render_json(found, result.files))
+        elif output_format is OutputFormat.github:
+            if found:
+                typer.echo(diag.render_github(found))
+            typer.echo(diag.summary(found, result.files))
+        elif output_format is OutputFormat.gitlab:
+            typer.echo(diag.render_gitlab(found))
+        else:
+            if found:
+                typer.echo(diag.render_text(found, Path.cwd()))
+            typer.echo(diag.summary(found, result.files))
+        if not result.ok or (strict and found):
+            raise typer.Exit(1)
+
+    guarded(run)

@@ -1,0 +1,352 @@
+"""Cross-file checks: what no single model can see.
+
+Each rule is a function ``(dataset) -> diagnostics``; :data:`RULES` lists them all and
+:func:`check` runs them. Diagnostics point at the value concerned, in its file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from bilan.dataset import ACTIONS_DIR, DataSet, LoadedFiche, display_path
+from bilan.diagnostics import Diagnostic, Severity
+from bilan.models import Cell, Quarter
+from bilan.quarters import quarter_index
+from bilan.yamlio import Document, Path_
+
+Rule = Callable[[DataSet], Iterator[Diagnostic]]
+
+
+def _at(
+    doc: Document,
+    path: Path_,
+    code: str,
+    message: str,
+    hint: str = "",
+    *,
+    warning: bool = False,
+    key: bool = False,
+) -> Diagnostic:
+    line, column = doc.locate(path, key=key)
+    severity = Severity.WARNING if warning else Severity.ERROR
+    return Diagnostic(doc.path, line, column, code, severity, message, hint)
+
+
+def id_matches_file_name(dataset: DataSet) -> Iterator[Diagnostic]:
+    for item in dataset.fiches:
+        if item.fiche.id != item.stem:
+            yield _at(
+                item.doc,
+                ("id",),
+                "R001",
+                f"l'identifiant « {item.fiche.id} » diffère du nom du fichier « {item.stem}.yaml »",
+                f"renommez le fichier en « {item.fiche.id}.yaml » ou corrigez l'identifiant",
+            )
+
+
+def _action_places(dataset: DataSet) -> dict[tuple[str, int], list[tuple[LoadedFiche, int]]]:
+    places: dict[tuple[str, int], list[tuple[LoadedFiche, int]]] = {}
+    for item in dataset.fiches:
+        for index, action in enumerate(item.fiche.actions):
+            places.setdefault((action.type, action.numero), []).append((item, index))
+    return places
+
+
+def action_in_one_fiche(dataset: DataSet) -> Iterator[Diagnostic]:
+    for (kind, number), places in sorted(_action_places(dataset).items()):
+        if len(places) < 2:
+            continue
+        for item, index in places:
+            others = ", ".join(
+                other.doc.path
+                for other, other_index in places
+                if (other, other_index) != (item, index)
+            )
+            yield _at(
+                item.doc,
+                ("actions", index, "numero"),
+                "R002",
+                f"l'action {kind} {number} figure aussi dans {others}",
+                "une action n'est décrite que dans une seule fiche : retirez-la de l'une d'elles",
+            )
+
+
+def numbering_without_gaps(dataset: DataSet) -> Iterator[Diagnostic]:
+    places = _action_places(dataset)
+    folder = display_path(dataset.root / ACTIONS_DIR)
+    for kind in ("existante", "prospective"):
+        numbers = sorted(number for (k, number) in places if k == kind)
+        if not numbers:
+            continue
+        for missing in sorted(set(range(1, numbers[-1] + 1)) - set(numbers)):
+            yield Diagnostic(
+                folder,
+                0,
+                0,
+                "R003",
+                Severity.ERROR,
+                f"aucune fiche ne couvre l'action {kind} {missing} "
+                f"(les actions {kind}s vont de 1 à {numbers[-1]})",
+                f'créez sa fiche : bilan new --type {kind} --numero {missing} --titre "…" '
+                "(pour une action sans fiche cette année, indiquez « sans_fiche »)",
+            )
+
+
+def communes_exist(dataset: DataSet) -> Iterator[Diagnostic]:
+    if dataset.communes is None:
+        return
+    known = [commune.id for commune in dataset.communes.communes]
+    for item in dataset.fiches:
+        for year, report in item.fiche.bilans.items():
+            seen: set[str] = set()
+            for index, commune in enumerate(report.communes):
+                path = ("bilans", year, "communes", index)
+                if commune in seen:
+                    yield _at(item.doc, path, "R012", f"commune « {commune} » citée deux fois")
+                seen.add(commune)
+                if commune not in known:
+                    close = difflib.get_close_matches(commune, known, n=1, cutoff=0.6)
+                    yield _at(
+                        item.doc,
+                        path,
+                        "R004",
+                        f"commune inconnue « {commune} »",
+                        f"vouliez-vous dire « {close[0]} » ?"
+                        if close
+                        else "les identifiants possibles sont dans data/communes.yaml",
+                    )
+
+
+def communes_file_unique(dataset: DataSet) -> Iterator[Diagnostic]:
+    if dataset.communes is None or dataset.communes_doc is None:
+        return
+    for attribute in ("id", "insee", "nom"):
+        seen: dict[str, int] = {}
+        for index, commune in enumerate(dataset.communes.communes):
+            value = getattr(commune, attribute)
+            if value in seen:
+                yield _at(
+                    dataset.communes_doc,
+                    ("communes", index, attribute),
+                    "R012",
+                    f"{attribute} « {value} » déjà utilisé par la commune n° {seen[value] + 1}",
+                )
+            seen.setdefault(value, index)
+
+
+def _phase_level(cell: Cell) -> int | None:
+    if cell is None:
+        return None
+    return max(cell) if isinstance(cell, list) else cell
+
+
+def _calendar_rows(
+    item: LoadedFiche,
+) -> Iterator[tuple[int, Path_, int | None, list[Cell], Quarter]]:
+    for year, report in item.fiche.bilans.items():
+        calendar = report.calendrier
+        if calendar is None:
+            continue
+        base: Path_ = ("bilans", year, "calendrier")
+        if calendar.lignes is not None:
+            for index, row in enumerate(calendar.lignes):
+                yield (
+                    year,
+                    (*base, "lignes", index, "phases"),
+                    row.resultat,
+                    row.phases,
+                    calendar.debut,
+                )
+        else:
+            yield year, (*base, "phases"), None, calendar.phases or [], calendar.debut
+
+
+def phases_do_not_go_back(dataset: DataSet) -> Iterator[Diagnostic]:
+    for item in dataset.fiches:
+        for _year, path, _result, cells, _start in _calendar_rows(item):
+            floor = 0  # the lowest phase of the most advanced cell so far
+            for index, cell in enumerate(cells):
+                level = _phase_level(cell)
+                if level is None:
+                    continue
+                if level < floor:
+                    yield _at(
+                        item.doc,
+                        (*path, index),
+                        "R005",
+                        f"la phase revient à {level} après la phase {floor}",
+                        "vérifiez le calendrier : les phases vont de 1 (diagnostic) à 4 (suivi ou fin)",
+                        warning=True,
+                    )
+                floor = max(floor, min(cell) if isinstance(cell, list) else level)
+
+
+def calendar_rows_match_results(dataset: DataSet) -> Iterator[Diagnostic]:
+    for item in dataset.fiches:
+        count = len(item.fiche.resultats_attendus)
+        for year, report in item.fiche.bilans.items():
+            if report.calendrier is None or report.calendrier.lignes is None:
+                continue
+            for index, row in enumerate(report.calendrier.lignes):
+                if row.resultat > count:
+                    yield _at(
+                        item.doc,
+                        ("bilans", year, "calendrier", "lignes", index, "resultat"),
+                        "R008",
+                        f"la ligne porte sur le résultat attendu n° {row.resultat}, "
+                        f"mais la fiche n'en compte que {count}",
+                        "numérotez les lignes d'après « resultats_attendus » (1 pour le premier)",
+                    )
+
+
+def commune_counts_are_possible(dataset: DataSet) -> Iterator[Diagnostic]:
+    if dataset.communes is None:
+        return
+    total = len(dataset.communes.communes)
+    for item in dataset.fiches:
+        for year, report in item.fiche.bilans.items():
+            for index, indicator in enumerate(report.indicateurs):
+                if indicator.categorie == "communes" and (indicator.valeur or 0) > total:
+                    yield _at(
+                        item.doc,
+                        ("bilans", year, "indicateurs", index, "valeur"),
+                        "R006",
+                        f"{indicator.valeur:g} communes concernées, alors que la métropole "
+                        f"en compte {total}",
+                        "vérifiez le nombre, ou retirez « categorie: communes » s'il compte autre chose",
+                    )
+
+
+_DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f.](?=\d{3}\b)")
+
+
+def _numbers_in(text: str) -> set[str]:
+    joined = _DIGIT_GROUPS.sub("", text)
+    return set(re.findall(r"\d+(?:,\d+)?", joined))
+
+
+def indicator_value_in_text(dataset: DataSet) -> Iterator[Diagnostic]:
+    for item in dataset.fiches:
+        for year, report in item.fiche.bilans.items():
+            for index, indicator in enumerate(report.indicateurs):
+                if indicator.valeur is None or indicator.texte is None:
+                    continue
+                value = indicator.valeur
+                written = (
+                    str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
+                )
+                if written not in _numbers_in(indicator.texte):
+                    yield _at(
+                        item.doc,
+                        ("bilans", year, "indicateurs", index, "valeur"),
+                        "R007",
+                        f"la valeur {written} n'apparaît pas dans le texte de l'indicateur",
+                        "mettez à jour la valeur et le texte ensemble, pour que le rapport "
+                        "ne dise pas deux choses différentes",
+                    )
+
+
+def not_started_means_early(dataset: DataSet) -> Iterator[Diagnostic]:
+    for item in dataset.fiches:
+        for year, report in item.fiche.bilans.items():
+            if report.etat != "non-demarree" or report.calendrier is None:
+                continue
+            end = quarter_index(f"{year}-T4")
+            start = quarter_index(report.calendrier.debut)
+            for _y, path, _r, cells, _s in _calendar_rows(item):
+                if _y != year:
+                    continue
+                position = end - start
+                cell = cells[position] if 0 <= position < len(cells) else None
+                level = _phase_level(cell)
+                if level is not None and level >= 3:
+                    yield _at(
+                        item.doc,
+                        (*path, position),
+                        "R011",
+                        f"action « non démarrée » mais en phase {level} au T4 {year}",
+                        "corrigez l'état ou le calendrier",
+                        warning=True,
+                    )
+
+
+def action_titles_unique(dataset: DataSet) -> Iterator[Diagnostic]:
+    seen: dict[str, str] = {}
+    for item in dataset.fiches:
+        for index, action in enumerate(item.fiche.actions):
+            title = action.titre.casefold()
+            if title in seen:
+                yield _at(
+                    item.doc,
+                    ("actions", index, "titre"),
+                    "R013",
+                    f"le titre « {action.titre} » est déjà celui de {seen[title]}",
+                    "deux actions du schéma ont chacune leur intitulé",
+                    warning=True,
+                )
+            seen.setdefault(title, f"l'action {action.type} {action.numero}")
+
+
+@dataclass(frozen=True)
+class ReportWindow:
+    """A report year and the quarters its calendars span (from rapport.yaml)."""
+
+    year: int
+    first: Quarter
+    last: Quarter
+
+
+def year_rules(dataset: DataSet, window: ReportWindow) -> Iterator[Diagnostic]:
+    """Checks that depend on one report year: every fiche has that year, calendars fit."""
+    for item in dataset.fiches:
+        report = item.fiche.bilans.get(window.year)
+        if report is None:
+            yield _at(
+                item.doc,
+                ("bilans",),
+                "R009",
+                f"pas de bilan {window.year} pour cette fiche : le rapport dira « fiche non fournie »",
+                f"ajoutez une entrée « {window.year}: » sous « bilans »",
+                warning=True,
+            )
+            continue
+        if report.calendrier is None:
+            continue
+        first, last = quarter_index(window.first), quarter_index(window.last)
+        for year, path, _r, cells, start in _calendar_rows(item):
+            if year != window.year:
+                continue
+            begin = quarter_index(start)
+            filled = [i for i, cell in enumerate(cells) if cell is not None]
+            if begin < first or (filled and begin + filled[-1] > last):
+                yield _at(
+                    item.doc,
+                    path,
+                    "R010",
+                    f"le calendrier déborde de la période du rapport ({window.first} à {window.last})",
+                    "les trimestres hors période ne sont pas affichés",
+                    warning=True,
+                )
+
+
+RULES: tuple[Rule, ...] = (
+    id_matches_file_name,
+    action_in_one_fiche,
+    numbering_without_gaps,
+    communes_exist,
+    communes_file_unique,
+    phases_do_not_go_back,
+    calendar_rows_match_results,
+    commune_counts_are_possible,
+    indicator_value_in_text,
+    not_started_means_early,
+    action_titles_unique,
+)
+
+
+def check(dataset: DataSet) -> list[Diagnostic]:
+    """Run every cross-file rule."""
+    return [diagnostic for rule in RULES for diagnostic in rule(dataset)]
