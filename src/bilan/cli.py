@@ -140,3 +140,75 @@ def validate(
             raise typer.Exit(1)
 
     guarded(run)
+
+
+class BuildFormat(StrEnum):
+    html = "html"
+    md = "md"
+    data = "data"
+    pdf = "pdf"
+
+
+@app.command()
+def build(
+    year: Annotated[
+        int, typer.Option("--year", "-y", help="Année du bilan à construire, par exemple 2016.")
+    ],
+    data: DataOption = Path("data"),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Dossier de sortie ; le rapport va dans OUT/ANNÉE/.")
+    ] = Path("build"),
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates", help="Dossier de gabarits personnalisés, consulté avant ceux du projet."
+        ),
+    ] = None,
+    formats: Annotated[
+        list[BuildFormat] | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Sorties à produire (répétable) : html, md, data, pdf. Par défaut : toutes.",
+        ),
+    ] = None,
+) -> None:
+    """Construit le rapport d'une année : site HTML, PDF, Markdown et données ouvertes.
+
+    Les données sont d'abord vérifiées : en cas d'erreur, rien n'est écrit et le rapport
+    précédent reste en place.
+    """
+
+    def run() -> None:
+        from bilan import diagnostics as diag
+        from bilan.build import FORMATS, BuildOptions, InvalidData
+        from bilan.build import build as run_build
+
+        chosen = frozenset(f.value for f in formats) if formats else frozenset(FORMATS)
+        options = BuildOptions(
+            year=year,
+            data=data,
+            out=out,
+            templates=templates,
+            formats=chosen,
+            pdf_requested=bool(formats) and "pdf" in chosen,
+        )
+        try:
+            result = run_build(options)
+        except InvalidData as error:
+            typer.echo(diag.render_text(error.diagnostics, Path.cwd()), err=True)
+            typer.echo(
+                diag.summary(error.diagnostics, len({d.path for d in error.diagnostics})), err=True
+            )
+            raise
+        if result.diagnostics:
+            typer.echo(diag.render_text(result.diagnostics, Path.cwd()), err=True)
+        for notice in result.notices:
+            typer.echo(f"avertissement : {notice}", err=True)
+        typer.echo(
+            f"Rapport {year} construit dans {result.target}/ ({len(result.files)} fichiers)."
+        )
+        if "html" in chosen:
+            typer.echo(f"Ouvrir : {result.target / 'index.html'}")
+
+    guarded(run)

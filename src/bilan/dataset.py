@@ -7,6 +7,7 @@ single run reports every problem.
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
 from bilan.models import CommunesFile, Fiche
 from bilan.validation import check_model
-from bilan.yamlio import MAX_BYTES, Document, load_bytes
+from bilan.yamlio import MAX_BYTES, Document, load_bytes, too_large
 
 ACTIONS_DIR = "actions"
 COMMUNES_FILE = "communes.yaml"
@@ -83,13 +84,30 @@ def read_file(path: Path, root: Path) -> tuple[Document | None, list[Diagnostic]
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            return load_bytes(b"\0" * (MAX_BYTES + 1), shown)
+            return None, [too_large(shown, size)]
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [
-            Diagnostic(shown, 0, 0, "F005", Severity.ERROR, f"fichier illisible ({exc.strerror})")
-        ]
+        return None, [unreadable(shown, exc)]
     return load_bytes(raw, shown)
+
+
+def unreadable(shown: str, exc: OSError) -> Diagnostic:
+    """F005, with the reason in French for the usual causes."""
+    reasons = {
+        errno.ENOENT: "fichier absent, ou lien symbolique cassé",
+        errno.EACCES: "droits de lecture insuffisants",
+        errno.EISDIR: "c'est un dossier",
+    }
+    reason = reasons.get(exc.errno or 0, exc.strerror or "erreur d'entrée-sortie")
+    return Diagnostic(
+        shown,
+        0,
+        0,
+        "F005",
+        Severity.ERROR,
+        f"fichier illisible : {reason}",
+        "vérifiez que le fichier existe, qu'il s'agit d'un fichier ordinaire et qu'il est lisible",
+    )
 
 
 def load_dataset(data_dir: Path) -> tuple[DataSet, list[Diagnostic]]:
@@ -129,7 +147,7 @@ def load_dataset(data_dir: Path) -> tuple[DataSet, list[Diagnostic]]:
                     0,
                     "F002",
                     Severity.ERROR,
-                    "fichier ignoré : data/actions/ ne contient que des fiches « .yaml »",
+                    "fichier ignoré : le dossier des fiches ne contient que des fichiers « .yaml »",
                     "renommez-le en « .yaml » s'il s'agit d'une fiche, sinon déplacez-le",
                 )
             )

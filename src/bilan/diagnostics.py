@@ -54,7 +54,7 @@ CODES: dict[str, str] = {
     "Y001": "Erreur de syntaxe YAML",
     "Y002": "Clé en double",
     "Y003": "Étiquette YAML (!!…) non autorisée",
-    "Y004": "Ancre ou alias YAML (&, *) non autorisé",
+    "Y004": "Alias YAML (*nom) non autorisé",
     "Y005": "Encodage invalide (le fichier doit être en UTF-8)",
     "Y006": "Imbrication trop profonde",
     "Y007": "Fichier vide",
@@ -86,7 +86,7 @@ CODES: dict[str, str] = {
     "R013": "Même titre pour deux actions",
     # Narrative
     "N001": "Rapport de l'année introuvable",
-    "N002": "En-tête (front matter) du texte invalide",
+    "N002": "En-tête (front matter) du texte absent ou non fermé",
     "N003": "Référence inconnue dans le texte",
     "N004": "Erreur de syntaxe dans une référence",
 }

@@ -130,12 +130,14 @@ def compute(fiches: list[Fiche], communes: CommunesFile, year: int) -> dict[str,
     per_action = []
     meetings = 0.0
     meetings_known = 0
+    counted: set[str] = set()  # a fiche covering several actions counts once
     for entry in entries:
         cell = phase_at_year_end(entry.report, year)
         level = cell_level(cell)
         phases[str(level) if level is not None else "aucune"] += 1
         count = indicator_value(entry.report, "reunions")
-        if count is not None:
+        if count is not None and entry.fiche.id not in counted:
+            counted.add(entry.fiche.id)
             meetings += count
             meetings_known += 1
         per_action.append(

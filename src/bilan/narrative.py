@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bilan.dataset import REPORTS_DIR, display_path, read_file
+from bilan.dataset import REPORTS_DIR, display_path, read_file, unreadable
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
 from bilan.models import ReportMeta, Section
@@ -36,6 +36,8 @@ class Part:
     section: Section
     body: str
     body_line: int
+    title_line: int
+    file_lines: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,7 @@ def _load_part(path: Path, data_dir: Path) -> tuple[Part | None, list[Diagnostic
     try:
         raw = path.read_bytes() if path.resolve().is_relative_to(data_dir.resolve()) else None
     except OSError as exc:
-        return None, [
-            Diagnostic(shown, 0, 0, "F005", Severity.ERROR, f"fichier illisible ({exc.strerror})")
-        ]
+        return None, [unreadable(shown, exc)]
     if raw is None:
         return None, [
             Diagnostic(
@@ -142,7 +142,10 @@ def _load_part(path: Path, data_dir: Path) -> tuple[Part | None, list[Diagnostic
     if section is None:
         return None, found
     body_line = match.group(0).count("\n") + 1
-    return Part(shown, section, text[match.end() :], body_line), []
+    title_line = doc.locate(("titre",))[0]
+    return Part(
+        shown, section, text[match.end() :], body_line, title_line, tuple(text.split("\n"))
+    ), []
 
 
 def _dotted(node: nodes.Node) -> list[str] | None:
@@ -196,31 +199,39 @@ def check_references(narrative: Narrative, namespace: dict[str, Any]) -> list[Di
     env = _sandbox()
     diagnostics = []
     for part in narrative.parts:
-        for source, first_line in ((part.section.titre, 2), (part.body, part.body_line)):
-            diagnostics += _check_source(env, part.path, source, first_line, namespace)
+        for source, first_line in (
+            (part.section.titre, part.title_line),
+            (part.body, part.body_line),
+        ):
+            diagnostics += _check_source(env, part, source, first_line, namespace)
     return diagnostics
 
 
 def _check_source(
     env: ImmutableSandboxedEnvironment,
-    path: str,
+    part: Part,
     source: str,
     first_line: int,
     namespace: dict[str, Any],
 ) -> list[Diagnostic]:
-    lines = source.split("\n")
+    def file_line(lineno: int) -> tuple[int, str]:
+        number = first_line + lineno - 1
+        return number, part.file_lines[number - 1] if number <= len(part.file_lines) else ""
+
     try:
         tree = env.parse(source)
     except TemplateSyntaxError as exc:
+        number, text = file_line(exc.lineno or 1)
+        column = text.find("{{") + 1 or text.find("{%") + 1 or 1
         return [
             Diagnostic(
-                path,
-                first_line + (exc.lineno or 1) - 1,
-                1,
+                part.path,
+                number,
+                column,
                 "N004",
                 Severity.ERROR,
-                f"référence mal écrite : {exc.message}",
-                "une référence s'écrit {{ chiffres.actions.total }}",
+                f"référence mal écrite ({exc.message})",
+                "une référence s'écrit entre doubles accolades : {{ chiffres.actions.total }}",
             )
         ]
     found = []
@@ -233,12 +244,12 @@ def _check_source(
         if any(other.startswith(name + ".") for other, ln in reported if ln == lineno):
             continue
         reported.add((name, lineno))
-        line_text = lines[lineno - 1] if lineno <= len(lines) else ""
+        number, text = file_line(lineno)
         found.append(
             Diagnostic(
-                path,
-                first_line + lineno - 1,
-                _expression_column(line_text, dotted),
+                part.path,
+                number,
+                _expression_column(text, dotted),
                 "N003",
                 Severity.ERROR,
                 f"référence inconnue « {name} »",

@@ -105,7 +105,13 @@ def communes_exist(dataset: DataSet) -> Iterator[Diagnostic]:
             for index, commune in enumerate(report.communes):
                 path = ("bilans", year, "communes", index)
                 if commune in seen:
-                    yield _at(item.doc, path, "R012", f"commune « {commune} » citée deux fois")
+                    yield _at(
+                        item.doc,
+                        path,
+                        "R012",
+                        f"commune « {commune} » citée deux fois",
+                        "retirez le doublon de la liste",
+                    )
                 seen.add(commune)
                 if commune not in known:
                     close = difflib.get_close_matches(commune, known, n=1, cutoff=0.6)
@@ -133,6 +139,7 @@ def communes_file_unique(dataset: DataSet) -> Iterator[Diagnostic]:
                     ("communes", index, attribute),
                     "R012",
                     f"{attribute} « {value} » déjà utilisé par la commune n° {seen[value] + 1}",
+                    "chaque commune a son propre identifiant, nom et code INSEE",
                 )
             seen.setdefault(value, index)
 
@@ -196,8 +203,8 @@ def calendar_rows_match_results(dataset: DataSet) -> Iterator[Diagnostic]:
                         item.doc,
                         ("bilans", year, "calendrier", "lignes", index, "resultat"),
                         "R008",
-                        f"la ligne porte sur le résultat attendu n° {row.resultat}, "
-                        f"mais la fiche n'en compte que {count}",
+                        f"la ligne porte sur le résultat attendu n° {row.resultat}, mais la fiche "
+                        + (f"n'en compte que {count}" if count else "n'a aucun résultat attendu"),
                         "numérotez les lignes d'après « resultats_attendus » (1 pour le premier)",
                     )
 

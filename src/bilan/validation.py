@@ -42,7 +42,7 @@ _PATTERN_HINTS = {
 def describe(value: Any) -> str:
     """How a YAML value reads to a person, to explain a type error."""
     if isinstance(value, bool):
-        return "lu comme un booléen (oui/non, on/off, true/false)"
+        return "lu comme un booléen (YAML lit ainsi yes, no, on, off, true et false)"
     if value is None:
         return "vide"
     if isinstance(value, int | float):
@@ -80,20 +80,17 @@ def field_at(
     return holder, found
 
 
-def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Path_, bool]:
+def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
     """The part of ``loc`` that exists in the data (pydantic adds union member names)."""
     path: list[str | int] = []
     node = data
-    complete = True
     for segment in loc:
         if (isinstance(node, dict) and segment in node) or (
             isinstance(node, list) and isinstance(segment, int) and 0 <= segment < len(node)
         ):
             path.append(segment)
             node = node[segment]
-        else:
-            complete = False
-    return tuple(path), complete
+    return tuple(path)
 
 
 def _value_at(data: Any, path: Path_) -> Any:
@@ -122,10 +119,9 @@ def _diagnostics(
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
         if error["type"] == "missing":
-            path, _ = _data_path(doc.data, loc[:-1])
-            key: Path_ = (*path, loc[-1])
+            key: Path_ = (*_data_path(doc.data, loc[:-1]), loc[-1])
         else:
-            key, _ = _data_path(doc.data, loc)
+            key = _data_path(doc.data, loc)
         grouped.setdefault(key, []).append(error)
     for path, errors_here in grouped.items():
         yield _one(doc, model, path, errors_here)
@@ -165,16 +161,19 @@ def _one(doc: Document, model: type[BaseModel], path: Path_, errors_here: list[A
     value = _value_at(doc.data, path)
     if len(errors_here) > 1:
         return diag("S004", f"valeur invalide pour « {name} » : {describe(value)}", described)
+    if "[key]" in loc:
+        return diag(
+            "S003",
+            f"la clé « {path[-1]} » doit être {_TYPE_NAMES.get(kind, 'valide')}",
+            described,
+            key=True,
+        )
     if kind in _TYPE_NAMES:
-        if path and path[-1] == "[key]":
-            return diag("S003", "clé invalide", described)
         hint = described
-        if kind == "string_type" and (
-            isinstance(value, bool | int | float) or hasattr(value, "year")
-        ):
+        if kind == "string_type" and path in doc.raw:
             hint = (
                 "YAML a interprété ce texte : mettez-le entre guillemets, "
-                f'par exemple « "{_original(value)}" »'
+                f'par exemple « "{doc.raw[path]}" »'
             )
         return diag(
             "S003", f"« {name} » doit être {_TYPE_NAMES[kind]}, pas {describe(value)}", hint
@@ -229,13 +228,7 @@ def _one(doc: Document, model: type[BaseModel], path: Path_, errors_here: list[A
         )
     if kind == "value_error":
         message = str(error.get("ctx", {}).get("error", error["msg"]))
-        return diag("S007", message.split(": ", 1)[-1], "")
+        return diag("S007", message.split(": ", 1)[-1], "voir docs/format-fiche.md")
     return diag(
         "S003", f"valeur invalide pour « {name} » : {describe(value)} ({error['msg']})", described
     )
-
-
-def _original(value: Any) -> str:
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    return str(value)

@@ -63,6 +63,8 @@ class Document:
     data: Any
     positions: dict[Path_, Position] = field(default_factory=dict)
     key_positions: dict[Path_, Position] = field(default_factory=dict)
+    raw: dict[Path_, str] = field(default_factory=dict)
+    """As typed, for plain scalars that YAML did not read as text (``on``, ``2016-06-01``)."""
 
     def locate(self, loc: Path_, *, key: bool = False) -> Position:
         """Line and column of ``loc``, or of its longest known prefix (a missing field
@@ -109,6 +111,7 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.stack: list[_Frame] = []
         self.documents = 0
+        self.raw_text: str | None = None
 
     def error(self, position: Position, code: str, message: str, hint: str = "") -> None:
         self.diagnostics.append(
@@ -179,9 +182,12 @@ class _Builder:
                         "Y001",
                         f"valeur « {event.value[:40]} » illisible pour l'étiquette {tag}",
                     )
+        self.raw_text = event.value if not event.style else None
         self.attach(value, position)
+        self.raw_text = None
 
     def start(self, event: Any) -> None:
+        self.raw_text = None
         position = _position(event.start_mark)
         if len(self.stack) >= MAX_DEPTH:
             self.error(
@@ -227,6 +233,7 @@ class _Builder:
         if isinstance(parent.container, list):
             if position is not None:
                 self.doc.positions[(*parent.path, len(parent.container))] = position
+                self._keep_raw((*parent.path, len(parent.container)), value)
             parent.container.append(value)
             return
         if not parent.has_key:
@@ -238,7 +245,12 @@ class _Builder:
         path = (*parent.path, parent.key)
         if position is not None:
             self.doc.positions[path] = position
+            self._keep_raw(path, value)
         parent.container[parent.key] = value
+
+    def _keep_raw(self, path: Path_, value: Any) -> None:
+        if self.raw_text is not None and not isinstance(value, str):
+            self.doc.raw[path] = self.raw_text
 
     def set_key(self, parent: _Frame, key: Any, position: Position | None) -> None:
         parent.has_key = True
@@ -249,7 +261,8 @@ class _Builder:
             self.error(
                 position,
                 "Y001",
-                f"la clé « {key} » est lue comme {_kind(key)}, pas comme un nom de champ",
+                f"la clé « {self.raw_text or key} » est lue comme {_kind(key)}, "
+                "pas comme un nom de champ",
                 "mettez la clé entre guillemets",
             )
             parent.key = _INVALID_KEY
@@ -279,7 +292,7 @@ def _kind(value: Any) -> str:
     if isinstance(value, str):
         return "un texte"
     if isinstance(value, bool):
-        return "un booléen (vrai/faux)"
+        return "un booléen (vrai ou faux)"
     if value is None:
         return "une valeur vide"
     if isinstance(value, int | float):
@@ -444,20 +457,23 @@ def _syntax_hint(problem: str) -> str:
     return "comparez la ligne avec le modèle de docs/format-fiche.md"
 
 
+def too_large(path: str, size: int) -> Diagnostic:
+    """F004: refused before reading, whatever the content."""
+    return Diagnostic(
+        path,
+        0,
+        0,
+        "F004",
+        Severity.ERROR,
+        f"fichier trop volumineux ({size // 1000} ko, maximum {MAX_BYTES // 1000} ko)",
+        "une fiche fait quelques kilo-octets : vérifiez qu'il s'agit du bon fichier",
+    )
+
+
 def load_bytes(raw: bytes, path: str) -> tuple[Document | None, list[Diagnostic]]:
     """Bytes of one file → Document, or diagnostics explaining why not."""
     if len(raw) > MAX_BYTES:
-        return None, [
-            Diagnostic(
-                path,
-                0,
-                0,
-                "F004",
-                Severity.ERROR,
-                f"fichier trop volumineux ({len(raw) // 1000} ko, maximum {MAX_BYTES // 1000} ko)",
-                "une fiche fait quelques kilo-octets : vérifiez qu'il s'agit du bon fichier",
-            )
-        ]
+        return None, [too_large(path, len(raw))]
     text, diagnostics = decode(raw, path)
     if text is None:
         return None, diagnostics

@@ -1,0 +1,260 @@
+"""`bilan build`: files → validate → figures → render → write, for one report year.
+
+Everything is rendered in memory first; the output folder is replaced only when every
+file is ready (see :mod:`bilan.writer`). The same data and templates give byte-identical
+files: inputs are sorted and nothing depends on the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bilan import charts, opendata
+from bilan.dataset import display_path
+from bilan.diagnostics import Diagnostic
+from bilan.errors import BuildError, UsageError
+from bilan.figures import compute
+from bilan.models import PHASES
+from bilan.narrative import Narrative, render_text
+from bilan.render import (
+    environment,
+    finalize_figure,
+    markdown,
+    template_dirs,
+    text_environment,
+)
+from bilan.validate import validate_data
+from bilan.views import FicheView, annex_matrix, fiche_views
+from bilan.writer import check_output_folder, write_atomically
+
+PROJECT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+FORMATS = ("html", "md", "data", "pdf")
+STATIC_FILES = ("style.css",)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build, from where, to where."""
+
+    year: int
+    data: Path = Path("data")
+    out: Path = Path("build")
+    templates: Path | None = None
+    formats: frozenset[str] = frozenset(FORMATS)
+    pdf_requested: bool = False
+
+
+@dataclass
+class BuildResult:
+    """Where the report went, what it holds, and the warnings met on the way."""
+
+    target: Path
+    files: list[str]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+class InvalidData(BuildError):
+    """The data does not validate: the build stops before writing anything."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(
+            "les données contiennent des erreurs : rapport non construit",
+            "corrigez-les (bilan validate les liste toutes), puis relancez",
+        )
+        self.diagnostics = diagnostics
+
+
+@dataclass(frozen=True)
+class PartView:
+    """A narrative part, its references resolved and its Markdown rendered."""
+
+    id: str
+    numero: str | None
+    titre: str
+    markdown: str
+    signature: tuple[str, ...]
+
+    @property
+    def heading(self) -> str:
+        if self.numero and self.numero[0].isdigit():
+            return f"{self.numero}. {self.titre}"
+        return f"{self.numero} : {self.titre}" if self.numero else self.titre
+
+
+def _part_id(numero: str | None, titre: str, index: int) -> str:
+    if numero is None:
+        return "edito" if index == 0 else f"texte-{index}"
+    slug = numero.lower().replace(" ", "-")
+    return slug if not slug[0].isdigit() else f"partie-{slug}"
+
+
+def part_views(narrative: Narrative, namespace: dict[str, Any]) -> list[PartView]:
+    views = []
+    for index, part in enumerate(narrative.parts):
+        section = part.section
+        views.append(
+            PartView(
+                id=_part_id(section.numero, section.titre, index),
+                numero=section.numero,
+                titre=render_text(section.titre, namespace, finalize_figure),
+                markdown=render_text(part.body, namespace, finalize_figure),
+                signature=tuple(section.signature),
+            )
+        )
+    return views
+
+
+def shift_headings(text: str, shift: int) -> str:
+    """Markdown with every ATX heading moved ``shift`` levels down (## → ###)."""
+    lines = text.split("\n")
+    for line in markdown().heading_lines(text):
+        lines[line] = "#" * shift + lines[line]
+    return "\n".join(lines)
+
+
+def consolidated_charts(figures: dict[str, Any]) -> dict[str, Any]:
+    """The two charts of the analyse consolidée."""
+    themes = figures["actions"]["par_theme"]
+    theme_bars = [
+        charts.Bar(
+            counts["libelle"],
+            (
+                charts.Segment(counts["existantes"], "barre-existante", "existantes"),
+                charts.Segment(counts["prospectives"], "barre-prospective", "à construire"),
+            ),
+        )
+        for counts in themes.values()
+    ]
+    theme_text = "; ".join(
+        f"{c['libelle']} : {c['existantes']} existantes, {c['prospectives']} à construire"
+        for c in themes.values()
+    )
+    phases = figures["phases_fin_annee"]
+    phase_bars = [
+        charts.Bar(
+            f"{level} – {label}", (charts.Segment(phases[str(level)], f"phase-{level}", label),)
+        )
+        for level, label in PHASES.items()
+    ] + [
+        charts.Bar(
+            "Pas encore commencée", (charts.Segment(phases["aucune"], "phase-vide", "aucune"),)
+        )
+    ]
+    phase_text = (
+        "; ".join(
+            f"phase {level} ({label.lower()}) : {phases[str(level)]}"
+            for level, label in PHASES.items()
+        )
+        + f"; pas encore commencée : {phases['aucune']}"
+    )
+    year = figures["annee"]
+    return {
+        "themes": charts.bar_chart(
+            "graphique-themes",
+            "Actions par thème et par nature",
+            f"Nombre d'actions par thème, existantes puis à construire. {theme_text}.",
+            theme_bars,
+        ),
+        "phases": charts.bar_chart(
+            "graphique-phases",
+            f"Phase des actions au T4 {year}",
+            f"Nombre d'actions dans chaque phase au quatrième trimestre {year}. {phase_text}.",
+            phase_bars,
+        ),
+    }
+
+
+def build(options: BuildOptions) -> BuildResult:
+    """Build the report of ``options.year``; raise InvalidData if the data has errors."""
+    dirs = template_dirs(options.templates, PROJECT_TEMPLATES)
+    for folder in dirs:
+        if not folder.is_dir():
+            raise UsageError(f"dossier de gabarits introuvable : {display_path(folder)}")
+    check_output_folder(options.out, [options.data, *dirs])
+    validation = validate_data(options.data, years=[options.year])
+    if not validation.ok:
+        raise InvalidData(validation.diagnostics)
+    dataset = validation.dataset
+    narrative = validation.narratives[options.year]
+    assert dataset.communes is not None
+    fiches = [item.fiche for item in dataset.fiches]
+    figures = compute(fiches, dataset.communes, options.year)
+    namespace = {"chiffres": figures}
+    window = narrative.meta.calendrier
+    views = fiche_views(fiches, options.year, window.debut, window.fin)
+    context: dict[str, Any] = {
+        "rapport": narrative.meta,
+        "annee": options.year,
+        "chiffres": figures,
+        "parties": part_views(narrative, namespace),
+        "fiches": views,
+        "fiches_existantes": [v for v in views if v.kind == "existante"],
+        "fiches_prospectives": [v for v in views if v.kind == "prospective"],
+        "annexe1": annex_matrix(views),
+        "communes": dataset.communes.communes,
+        "metropole": dataset.communes.metropole,
+        "graphiques": consolidated_charts(figures),
+    }
+    files: dict[str, bytes] = {}
+    renderers: dict[str, Callable[[], dict[str, bytes]]] = {
+        "html": lambda: _html(dirs, context, views),
+        "md": lambda: _markdown(dirs, context, options.year),
+        "data": lambda: _data(figures, narrative),
+    }
+    for name, render in renderers.items():
+        if name in options.formats:
+            files.update(render())
+    notices: list[str] = []
+    if "pdf" in options.formats:
+        from bilan.pdf import PdfUnavailable, render_pdf
+
+        try:
+            files[f"bilan-{options.year}.pdf"] = render_pdf(dirs, context)
+        except PdfUnavailable as error:
+            if options.pdf_requested:
+                raise BuildError(error.message, error.hint) from None
+            notices.append(f"PDF non produit : {error.message}. {error.hint}")
+    target = options.out / str(options.year)
+    write_atomically(target, files)
+    return BuildResult(target, sorted(files), validation.diagnostics, notices)
+
+
+def _html(dirs: list[Path], context: dict[str, Any], views: list[FicheView]) -> dict[str, bytes]:
+    env = environment(dirs)
+    files = {"index.html": env.get_template("index.html.j2").render(context, page="index")}
+    page = env.get_template("action.html.j2")
+    for view in views:
+        files[f"actions/{view.id}.html"] = page.render(context, vue=view, page="action")
+    files["accessibilite.html"] = env.get_template("accessibilite.html.j2").render(
+        context, page="accessibilite"
+    )
+    out = {name: text.encode("utf-8") for name, text in files.items()}
+    for name in STATIC_FILES:
+        source = next(d / name for d in dirs if (d / name).is_file())
+        out[name] = source.read_bytes()
+    return out
+
+
+def _markdown(dirs: list[Path], context: dict[str, Any], year: int) -> dict[str, bytes]:
+    env = text_environment(dirs)
+    env.filters["decaler_titres"] = shift_headings
+    text = env.get_template("bilan.md.j2").render(context)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"  # templates leave blank runs
+    return {f"bilan-{year}.md": text.encode("utf-8")}
+
+
+def _data(figures: dict[str, Any], narrative: Narrative) -> dict[str, bytes]:
+    table = opendata.rows(figures)
+    meta = narrative.meta
+    return {
+        "donnees/actions.csv": opendata.to_csv(table).encode("utf-8"),
+        "donnees/actions.json": opendata.to_json(figures, table).encode("utf-8"),
+        "donnees/datapackage.json": opendata.datapackage(
+            figures, meta.organisme, meta.titre
+        ).encode("utf-8"),
+    }

@@ -1,0 +1,144 @@
+"""Open data of a report year: one row per action, as CSV, JSON and a Frictionless Data Package."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from bilan.render import phase_text
+
+FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("annee", "integer", "Année du bilan"),
+    ("type", "string", "existante (pratique existante) ou prospective (coopération à construire)"),
+    ("numero", "integer", "Numéro de l'action dans le schéma, propre à son type"),
+    ("titre", "string", "Intitulé de l'action (annexe 1)"),
+    ("fiche", "string", "Identifiant de la fiche-action qui décrit l'action"),
+    ("themes", "string", "Thèmes de rattachement, séparés par « | »"),
+    ("etat", "string", "non-demarree, en-cours, terminee ou abandonnee ; vide si non renseigné"),
+    (
+        "sans_fiche",
+        "boolean",
+        "Vrai si le rapport de l'année ne contient pas de fiche pour l'action",
+    ),
+    (
+        "phase_fin_annee",
+        "string",
+        "Phase au T4 de l'année : 1 à 4, « 3/4 » pour deux phases ; vide si aucune",
+    ),
+    ("communes_concernees", "number", "Nombre de communes concernées (indicateur de la fiche)"),
+    ("acteurs_associes", "number", "Nombre d'acteurs associés (indicateur de la fiche)"),
+    ("population_couverte", "number", "Population couverte (indicateur de la fiche)"),
+    ("budget_eur", "number", "Budget concerné en euros (indicateur de la fiche, montants en EUR)"),
+    ("reunions", "number", "Nombre de réunions (indicateur de la fiche)"),
+    (
+        "communes_citees",
+        "string",
+        "Identifiants des communes que nomme la fiche, séparés par « | »",
+    ),
+)
+
+
+def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """One flat row per action, in report order."""
+    out = []
+    for action in figures["par_action"]:
+        out.append(
+            {
+                "annee": figures["annee"],
+                "type": action["type"],
+                "numero": action["numero"],
+                "titre": action["titre"],
+                "fiche": action["fiche"],
+                "themes": "|".join(action["themes"]),
+                "etat": action["etat"] or "",
+                "sans_fiche": action["sans_fiche"],
+                "phase_fin_annee": phase_text(action["phase_fin_annee"]),
+                "communes_concernees": action["communes_concernees"],
+                "acteurs_associes": action["acteurs_associes"],
+                "population_couverte": action["population_couverte"],
+                "budget_eur": action["budget_eur"],
+                "reunions": action["reunions"],
+                "communes_citees": "|".join(action["communes_citees"]),
+            }
+        )
+    return out
+
+
+def to_csv(table: list[dict[str, Any]]) -> str:
+    """RFC 4180 CSV, UTF-8, comma separated, ``true``/``false`` for booleans."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(name for name, _type, _doc in FIELDS)
+    for row in table:
+        writer.writerow(_cell(row[name]) for name, _type, _doc in FIELDS)
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def to_json(figures: dict[str, Any], table: list[dict[str, Any]]) -> str:
+    payload = {"annee": figures["annee"], "chiffres": figures, "actions": table}
+    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def datapackage(figures: dict[str, Any], organisme: str, titre: str) -> str:
+    """Frictionless Data Package describing actions.csv (Table Schema) and actions.json."""
+    year = figures["annee"]
+    package = {
+        "profile": "data-package",
+        "name": f"bilan-mutualisation-{year}",
+        "title": f"{titre} — bilan {year}",
+        "description": (
+            f"Actions du schéma de mutualisation ({organisme}) et leur avancement fin {year}, "
+            "extraites des fiches-actions du rapport annuel."
+        ),
+        "licenses": [
+            {
+                "name": "etalab-2.0",
+                "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+                "title": "Licence Ouverte / Open Licence version 2.0",
+            }
+        ],
+        "resources": [
+            {
+                "profile": "tabular-data-resource",
+                "name": "actions",
+                "path": "actions.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "dialect": {"delimiter": ",", "lineTerminator": "\r\n", "header": True},
+                "schema": {
+                    "fields": [
+                        {"name": name, "type": kind, "description": doc}
+                        | (
+                            {"trueValues": ["true"], "falseValues": ["false"]}
+                            if kind == "boolean"
+                            else {}
+                        )
+                        for name, kind, doc in FIELDS
+                    ],
+                    "primaryKey": ["type", "numero"],
+                    "missingValues": [""],
+                },
+            },
+            {
+                "profile": "data-resource",
+                "name": "actions-json",
+                "path": "actions.json",
+                "format": "json",
+                "mediatype": "application/json",
+                "encoding": "utf-8",
+                "description": "Les mêmes lignes, avec tous les chiffres consolidés de l'année.",
+            },
+        ],
+    }
+    return json.dumps(package, ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,60 @@
+"""The only writer: a complete output folder is built aside, then swapped in.
+
+Files are written into a temporary sibling folder; only when all of them are there
+does it replace ``OUT/<année>/`` (two renames). A build that fails or is interrupted
+leaves the previous output as it was. Nothing is written outside the output folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+
+from bilan.errors import BuildError, UsageError
+
+
+def check_output_folder(out: Path, protected: list[Path]) -> None:
+    """Refuse an output folder that holds, or lies inside, the data or the templates."""
+    target = out.resolve()
+    for folder in protected:
+        guarded = folder.resolve()
+        if target == guarded or guarded.is_relative_to(target) or target.is_relative_to(guarded):
+            raise UsageError(
+                f"le dossier de sortie « {out} » contient ou recouvre « {folder} »",
+                "choisissez un dossier de sortie à part, par exemple --out build",
+            )
+
+
+def _safe_relative(name: str) -> PurePosixPath:
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise BuildError(f"chemin de sortie refusé : {name}")
+    return path
+
+
+def write_atomically(target: Path, files: Mapping[str, bytes]) -> None:
+    """Write ``files`` (relative POSIX paths → bytes) as the new content of ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    staging.chmod(0o755)
+    previous = target.parent / f".{target.name}.previous"
+    try:
+        for name in sorted(files):
+            path = staging.joinpath(*_safe_relative(name).parts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(files[name])
+        if previous.exists():
+            shutil.rmtree(previous)
+        if target.exists():
+            os.replace(target, previous)
+        os.replace(staging, target)
+        if previous.exists():
+            shutil.rmtree(previous)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if previous.exists() and not target.exists():
+            os.replace(previous, target)
+        raise
