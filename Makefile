@@ -5,9 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
 YEAR ?= 2016
+# Debian packages WeasyPrint needs for the PDF (Pango, HarfBuzz, fonts).
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2
 
-.PHONY: install validate report test lint typecheck clean
+.PHONY: install node system-packages validate report test bench lint typecheck golden schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,21 +21,53 @@ $(STAMP): pyproject.toml
 ## install: create .venv with bilan and its development tools
 install: $(STAMP)
 
+## system-packages: install the PDF's Debian packages when running as root (as CI does);
+## others: see the README
+system-packages:
+	@if dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PDF_PACKAGES) >/dev/null; \
+	else echo "Paquets pour le PDF absents ($(PDF_PACKAGES)) : voir le README."; fi
+
 ## validate: check every fiche, the communes and the narratives
 validate: install
 	$(BIN)/bilan validate
 
 ## report: validate, then build the $(YEAR) report into build/$(YEAR)/
-report: install
+report: install system-packages
 	$(BIN)/bilan validate
 	$(BIN)/bilan build --year $(YEAR)
 
-## test: ruff, mypy and the test suite
-test: install lint typecheck
+## node: the HTML checker (vnu-jar) and axe-core of the accessibility tests, from
+## package-lock.json; without npm those tests are skipped (they fail in CI). --ignore-scripts:
+## vnu-jar's install script would download a Java runtime, the Debian one is used instead.
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --ignore-scripts --no-audit --no-fund && touch $@; \
+	else echo "npm absent : tests HTML et accessibilité sautés (voir docs/accessibilite.md)."; fi
+
+## test: ruff, mypy and the test suite (with the HTML and accessibility checks)
+test: install lint typecheck node
 	$(BIN)/pytest
 
+## golden: rebuild the reference files of the tests (tests/golden/); review with git diff
+golden: install
+	$(BIN)/python -m tests.golden
+
+## schemas: regenerate the JSON Schemas that editors use (schemas/), from the models
+schemas: install
+	$(BIN)/bilan schema fiche --out schemas/fiche.schema.json
+	$(BIN)/bilan schema communes --out schemas/communes.schema.json
+
+## bench: time validate and build on 27, 1,000 and 10,000 fiches (docs/performance.md)
+bench: install
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python benchmarks/run.py
+
 lint: install
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 
 typecheck: install
 	$(BIN)/mypy
