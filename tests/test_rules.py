@@ -206,3 +206,14 @@ def test_missing_folders_are_usage_errors(make_data: DataMaker, tmp_path: Path) 
     data = make_data(communes=None)
     with pytest.raises(UsageError):
         validate_data(data)
+
+
+def test_a_fiche_that_fails_to_load_is_not_also_a_numbering_gap(make_data: DataMaker) -> None:
+    data = make_data(
+        {
+            "e01-test.yaml": fiche(),
+            "e02-test.yaml": fiche("e02-test", number=2).replace("objectifs:", "objectif:"),
+            "e03-test.yaml": fiche("e03-test", number=3),
+        }
+    )
+    assert [code for _name, code, _l, _c in found(data)] == ["S001"]

@@ -99,7 +99,7 @@ def test_same_positions_with_pure_python_parser(monkeypatch: pytest.MonkeyPatch)
     assert fast.key_positions == slow.key_positions
 
 
-printable = st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"))
+printable = st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"))
 yaml_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(printable, max_size=20),
     lambda children: (

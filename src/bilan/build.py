@@ -8,10 +8,13 @@ files: inputs are sorted and nothing depends on the clock.
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 
 from bilan import charts, opendata
 from bilan.dataset import display_path
@@ -130,8 +133,8 @@ def consolidated_charts(figures: dict[str, Any]) -> dict[str, Any]:
         )
         for counts in themes.values()
     ]
-    theme_text = "; ".join(
-        f"{c['libelle']} : {c['existantes']} existantes, {c['prospectives']} à construire"
+    theme_text = " ; ".join(
+        f"{c['libelle']} : {_count(c['existantes'], 'existante')}, {c['prospectives']} à construire"
         for c in themes.values()
     )
     phases = figures["phases_fin_annee"]
@@ -142,15 +145,15 @@ def consolidated_charts(figures: dict[str, Any]) -> dict[str, Any]:
         for level, label in PHASES.items()
     ] + [
         charts.Bar(
-            "Pas encore commencée", (charts.Segment(phases["aucune"], "phase-vide", "aucune"),)
+            "Aucune phase à cette date", (charts.Segment(phases["aucune"], "phase-vide", "aucune"),)
         )
     ]
     phase_text = (
-        "; ".join(
-            f"phase {level} ({label.lower()}) : {phases[str(level)]}"
+        " ; ".join(
+            f"phase {level} ({label.lower()}) : {_count(phases[str(level)], 'action')}"
             for level, label in PHASES.items()
         )
-        + f"; pas encore commencée : {phases['aucune']}"
+        + f" ; aucune phase à cette date : {_count(phases['aucune'], 'action')}"
     )
     year = figures["annee"]
     return {
@@ -169,6 +172,11 @@ def consolidated_charts(figures: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _count(number: int, noun: str) -> str:
+    """« 1 action », « 2 actions », « 0 action » (French: plural from 2)."""
+    return f"{number} {noun}{'s' if number > 1 else ''}"
+
+
 def build(options: BuildOptions) -> BuildResult:
     """Build the report of ``options.year``; raise InvalidData if the data has errors."""
     dirs = template_dirs(options.templates, PROJECT_TEMPLATES)
@@ -182,6 +190,11 @@ def build(options: BuildOptions) -> BuildResult:
     dataset = validation.dataset
     narrative = validation.narratives[options.year]
     assert dataset.communes is not None
+    if not any(options.year in item.fiche.bilans for item in dataset.fiches):
+        raise UsageError(
+            f"aucune fiche n'a de bilan {options.year} : il n'y a rien à publier pour cette année",
+            f"ajoutez une entrée « {options.year}: » sous « bilans » dans les fiches",
+        )
     fiches = [item.fiche for item in dataset.fiches]
     figures = compute(fiches, dataset.communes, options.year)
     namespace = {"chiffres": figures}
@@ -206,22 +219,49 @@ def build(options: BuildOptions) -> BuildResult:
         "md": lambda: _markdown(dirs, context, options.year),
         "data": lambda: _data(figures, narrative),
     }
-    for name, render in renderers.items():
-        if name in options.formats:
-            files.update(render())
     notices: list[str] = []
-    if "pdf" in options.formats:
-        from bilan.pdf import PdfUnavailable, render_pdf
+    try:
+        for name, render in renderers.items():
+            if name in options.formats:
+                files.update(render())
+        if "pdf" in options.formats:
+            from bilan.pdf import PdfUnavailable, render_pdf
 
-        try:
-            files[f"bilan-{options.year}.pdf"] = render_pdf(dirs, context)
-        except PdfUnavailable as error:
-            if options.pdf_requested:
-                raise BuildError(error.message, error.hint) from None
-            notices.append(f"PDF non produit : {error.message}. {error.hint}")
+            try:
+                files[f"bilan-{options.year}.pdf"] = render_pdf(dirs, context)
+            except PdfUnavailable as error:
+                if options.pdf_requested:
+                    raise BuildError(error.message, error.hint) from None
+                notices.append(f"PDF non produit : {error.message}. {error.hint}")
+    except TemplateError as error:
+        raise template_error(error) from None
     target = options.out / str(options.year)
     write_atomically(target, files)
     return BuildResult(target, sorted(files), validation.diagnostics, notices)
+
+
+def template_error(error: TemplateError) -> BuildError:
+    """A broken template (often a customised one, from --templates) in French."""
+    if isinstance(error, TemplateSyntaxError):
+        where = display_path(Path(error.filename)) if error.filename else error.name
+        message = f"gabarit {where}, ligne {error.lineno} : {error.message}"
+    elif isinstance(error, TemplateNotFound):
+        message = f"gabarit introuvable : {error.name}"
+    else:
+        message = f"gabarit{_template_line(error)} : {error.message}"
+    return BuildError(
+        message,
+        "corrigez le gabarit (dossier --templates ou templates/) ; le rapport précédent reste "
+        "en place",
+    )
+
+
+def _template_line(error: TemplateError) -> str:
+    """« X.html.j2, ligne N » from the traceback, which Jinja rewrites to point at templates."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")]
+    if not frames:
+        return ""
+    return f" {display_path(Path(frames[-1].filename))}, ligne {frames[-1].lineno}"
 
 
 def _html(dirs: list[Path], context: dict[str, Any], views: list[FicheView]) -> dict[str, bytes]:

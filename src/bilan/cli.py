@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Literal, NoReturn
 
 import typer
 
 from bilan import __version__
+from bilan.cli_french import FrenchGroup
+from bilan.diagnostics import printable
 from bilan.errors import BilanError
 
 app = typer.Typer(
     name="bilan",
+    cls=FrenchGroup,
     help="Bilan annuel du schéma de mutualisation : vérifie les fiches-actions et produit le rapport.",
     no_args_is_help=True,
     add_completion=True,
@@ -71,9 +74,9 @@ def main(
 
 def fail(error: BilanError) -> NoReturn:
     """Print a user-facing error in French and exit with its status."""
-    typer.echo(f"erreur : {error.message}", err=True)
+    typer.echo(printable(f"erreur : {error.message}"), err=True)
     if error.hint:
-        typer.echo(f"Conseil : {error.hint}", err=True)
+        typer.echo(printable(f"Conseil : {error.hint}"), err=True)
     raise typer.Exit(error.exit_code)
 
 
@@ -88,8 +91,8 @@ def guarded(run: object) -> None:
     except Exception as error:
         if _state["debug"]:
             raise
+        typer.echo(printable(f"erreur interne : {type(error).__name__}: {error}"), err=True)
         typer.echo(
-            f"erreur interne : {type(error).__name__}: {error}\n"
             "Relancez avec « bilan --debug … » pour la trace complète, et signalez le problème.",
             err=True,
         )
@@ -111,6 +114,18 @@ def validate(
         bool,
         typer.Option("--strict", help="Les avertissements font aussi échouer la vérification."),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            metavar="N",
+            help="Processus qui lisent les fiches. Par défaut : autant que de cœurs "
+            "disponibles, un seul pour un petit dossier.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Vérifie toutes les fiches, les communes et le texte des rapports.
 
@@ -122,7 +137,7 @@ def validate(
         from bilan import diagnostics as diag
         from bilan.validate import validate_data
 
-        result = validate_data(data)
+        result = validate_data(data, jobs=jobs)
         found = result.diagnostics
         if output_format is OutputFormat.json:
             typer.echo(diag.render_json(found, result.files))
@@ -205,10 +220,149 @@ def build(
             typer.echo(diag.render_text(result.diagnostics, Path.cwd()), err=True)
         for notice in result.notices:
             typer.echo(f"avertissement : {notice}", err=True)
-        typer.echo(
-            f"Rapport {year} construit dans {result.target}/ ({len(result.files)} fichiers)."
-        )
+        count = len(result.files)
+        plural = "s" if count > 1 else ""
+        typer.echo(f"Rapport {year} construit dans {result.target}/ ({count} fichier{plural}).")
         if "html" in chosen:
             typer.echo(f"Ouvrir : {result.target / 'index.html'}")
+
+    guarded(run)
+
+
+class StatsFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def stats(
+    year: Annotated[
+        int,
+        typer.Option("--year", "-y", metavar="ANNÉE", help="Année du bilan, par exemple 2016."),
+    ],
+    data: DataOption = Path("data"),
+    output_format: Annotated[
+        StatsFormat,
+        typer.Option("--format", "-f", help="Présentation : table (texte lisible) ou json."),
+    ] = StatsFormat.table,
+) -> None:
+    """Affiche les chiffres consolidés d'une année, ceux que montre le rapport.
+
+    Les données sont d'abord vérifiées comme pour « bilan build » : en cas d'erreur,
+    aucun chiffre n'est affiché.
+    """
+
+    def run() -> None:
+        from bilan import diagnostics as diag
+        from bilan.stats import InvalidData, to_json, to_table, year_figures
+
+        try:
+            figures = year_figures(data, year)
+        except InvalidData as error:
+            typer.echo(diag.render_text(error.diagnostics, Path.cwd()), err=True)
+            typer.echo(diag.summary(error.diagnostics, error.files), err=True)
+            raise
+        typer.echo(to_json(figures) if output_format is StatsFormat.json else to_table(figures))
+
+    guarded(run)
+
+
+@app.command()
+def new(
+    kind: Annotated[
+        Literal["existante", "prospective"],
+        typer.Option("--type", "-t", help="Type de l'action : existante ou prospective."),
+    ],
+    number: Annotated[
+        int,
+        typer.Option(
+            "--numero", "-n", min=1, metavar="N", help="Numéro de l'action, propre à son type."
+        ),
+    ],
+    title: Annotated[
+        str,
+        typer.Option(
+            "--titre",
+            metavar="TITRE",
+            help="Intitulé de l'action (annexe 1) ; il donne aussi l'identifiant de la fiche.",
+        ),
+    ],
+    data: DataOption = Path("data"),
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--annee",
+            min=2000,
+            max=2100,
+            metavar="ANNÉE",
+            help="Année du premier bilan. Par défaut : la dernière année de DATA/rapports/, "
+            "sinon l'année en cours.",
+        ),
+    ] = None,
+    themes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--theme",
+            metavar="THÈME",
+            help="Thème de l'action (répétable) : fonctions-ressources, services-a-la-population, "
+            "amenagement-developpement-durable ou interventions-techniques. "
+            "Par défaut : fonctions-ressources.",
+        ),
+    ] = None,
+) -> None:
+    """Crée la fiche d'une nouvelle action : valide, commentée, à compléter.
+
+    La fiche est écrite dans DATA/actions/, nommée d'après le type, le numéro et le titre
+    (par exemple p13-reseau-thematique-sport.yaml). Une fiche existante n'est jamais
+    remplacée, et un numéro déjà décrit par une autre fiche est refusé.
+    """
+
+    def run() -> None:
+        from bilan.dataset import display_path
+        from bilan.skeleton import create
+
+        made = create(data, kind, number, title, year, themes or [])
+        typer.echo(f"Fiche créée : {display_path(made.path)} (bilan {made.year}).")
+        for notice in made.notices:
+            typer.echo(f"avertissement : {notice}", err=True)
+        typer.echo("Complétez-la, puis lancez « bilan validate ».")
+
+    guarded(run)
+
+
+@app.command()
+def schema(
+    name: Annotated[
+        Literal["fiche", "communes"],
+        typer.Argument(
+            metavar="MODÈLE",
+            help="fiche (une fiche-action) ou communes (data/communes.yaml).",
+            show_default=False,
+        ),
+    ] = "fiche",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FICHIER",
+            help="Fichier à écrire ; sans cette option, le schéma s'affiche.",
+        ),
+    ] = None,
+) -> None:
+    """Affiche ou écrit le schéma JSON d'une fiche-action (ou de communes.yaml).
+
+    Les éditeurs (VS Code et son extension YAML) s'en servent pour compléter et vérifier
+    les champs pendant la saisie. « make schemas » régénère ceux du dépôt (schemas/).
+    """
+
+    def run() -> None:
+        from bilan.schema import render, write
+
+        if out is None:
+            typer.echo(render(name), nl=False)
+            return
+        write(name, out)
+        typer.echo(f"Schéma écrit : {out}")
 
     guarded(run)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
 from bilan.models import CommunesFile, Fiche
 from bilan.validation import check_model
+from bilan.workers import choose_jobs, gc_paused, ordered_map
 from bilan.yamlio import MAX_BYTES, Document, load_bytes, too_large
 
 ACTIONS_DIR = "actions"
@@ -41,6 +43,8 @@ class DataSet:
     communes_doc: Document | None = None
     fiches: list[LoadedFiche] = field(default_factory=list)
     files: int = 0
+    unloaded: int = 0
+    """Fiche files that could not be read or validated (their actions are unknown)."""
 
     def fiche_by_id(self) -> dict[str, LoadedFiche]:
         return {item.fiche.id: item for item in self.fiches}
@@ -57,19 +61,18 @@ def display_path(path: Path) -> str:
     return Path(relative).as_posix()
 
 
-def inside(path: Path, root: Path) -> bool:
-    """True when ``path`` (symlinks resolved) stays inside ``root``."""
-    try:
-        path.resolve().relative_to(root.resolve())
-    except (ValueError, OSError, RuntimeError):
-        return False
-    return True
-
-
-def read_file(path: Path, root: Path) -> tuple[Document | None, list[Diagnostic]]:
-    """Read and parse one YAML file of the data folder, refusing what must not be read."""
+def read_bytes(path: Path, root: Path) -> tuple[bytes | None, list[Diagnostic]]:
+    """The bytes of one file of the data folder, or why they must not be read: a link out
+    of the folder (F003, whose target is never opened), too large (F004), not a regular
+    file, a broken or looping link, no permission (F005)."""
     shown = display_path(path)
-    if not inside(path, root):
+    try:
+        resolved = path.resolve(strict=True)
+    except RuntimeError:  # a symbolic link loop, before Python 3.13
+        return None, [unreadable(shown, OSError(errno.ELOOP, os.strerror(errno.ELOOP)))]
+    except OSError as exc:
+        return None, [unreadable(shown, exc)]
+    if not resolved.is_relative_to(root.resolve()):
         return None, [
             Diagnostic(
                 shown,
@@ -82,13 +85,26 @@ def read_file(path: Path, root: Path) -> tuple[Document | None, list[Diagnostic]
             )
         ]
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return None, [too_large(shown, size)]
-        raw = path.read_bytes()
+        info = resolved.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+            return None, [unreadable(shown, OSError(errno.EISDIR, "not a regular file"))]
+        if info.st_size > MAX_BYTES:
+            return None, [too_large(shown, info.st_size)]
+        with resolved.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         return None, [unreadable(shown, exc)]
-    return load_bytes(raw, shown)
+    if len(raw) > MAX_BYTES:
+        return None, [too_large(shown, len(raw))]
+    return raw, []
+
+
+def read_file(path: Path, root: Path) -> tuple[Document | None, list[Diagnostic]]:
+    """Read and parse one YAML file of the data folder, refusing what must not be read."""
+    raw, found = read_bytes(path, root)
+    if raw is None:
+        return None, found
+    return load_bytes(raw, display_path(path))
 
 
 def unreadable(shown: str, exc: OSError) -> Diagnostic:
@@ -96,7 +112,8 @@ def unreadable(shown: str, exc: OSError) -> Diagnostic:
     reasons = {
         errno.ENOENT: "fichier absent, ou lien symbolique cassé",
         errno.EACCES: "droits de lecture insuffisants",
-        errno.EISDIR: "c'est un dossier",
+        errno.EISDIR: "ce n'est pas un fichier ordinaire (dossier, tube ou périphérique)",
+        errno.ELOOP: "lien symbolique qui tourne en boucle",
     }
     reason = reasons.get(exc.errno or 0, exc.strerror or "erreur d'entrée-sortie")
     return Diagnostic(
@@ -110,8 +127,18 @@ def unreadable(shown: str, exc: OSError) -> Diagnostic:
     )
 
 
-def load_dataset(data_dir: Path) -> tuple[DataSet, list[Diagnostic]]:
-    """Load and validate, file by file, everything the data folder holds."""
+def load_dataset(data_dir: Path, jobs: int | None = None) -> tuple[DataSet, list[Diagnostic]]:
+    """Load and validate, file by file, everything the data folder holds.
+
+    The fiches are read and parsed by ``jobs`` processes (default: the cores available,
+    one for a small folder), then validated here, in file-name order: the result is the
+    same whatever the number of processes.
+    """
+    with gc_paused():
+        return _load(data_dir, jobs)
+
+
+def _load(data_dir: Path, jobs: int | None) -> tuple[DataSet, list[Diagnostic]]:
     if not data_dir.is_dir():
         raise UsageError(
             f"dossier de données introuvable : {display_path(data_dir)}",
@@ -135,12 +162,32 @@ def load_dataset(data_dir: Path) -> tuple[DataSet, list[Diagnostic]]:
         diagnostics += found
 
     actions_dir = data_dir / ACTIONS_DIR
-    entries = sorted(actions_dir.iterdir()) if actions_dir.is_dir() else []
-    for path in entries:
-        if path.name.startswith("."):
+    listed = sorted(actions_dir.iterdir()) if actions_dir.is_dir() else []
+    entries = [path for path in listed if not path.name.startswith(".")]
+    read = ordered_map(read_entry, entries, choose_jobs(jobs, len(entries)), data_dir)
+    for path, (counted, doc, found) in zip(entries, read, strict=True):
+        dataset.files += counted
+        diagnostics += found
+        if doc is None:
+            dataset.unloaded += counted
             continue
-        if path.suffix != ".yaml" or not (path.is_file() or path.is_symlink()):
-            diagnostics.append(
+        fiche, found = check_model(doc, Fiche)
+        diagnostics += found
+        if fiche is not None:
+            dataset.fiches.append(LoadedFiche(doc, fiche, path.stem))
+        else:
+            dataset.unloaded += 1
+    return dataset, diagnostics
+
+
+def read_entry(path: Path, data_dir: Path) -> tuple[bool, Document | None, list[Diagnostic]]:
+    """One entry of the actions folder: whether it counts as a fiche file, its document,
+    and what went wrong. Runs in the worker processes: no validation here."""
+    if path.suffix != ".yaml" or not (path.is_file() or path.is_symlink()):
+        return (
+            False,
+            None,
+            [
                 Diagnostic(
                     display_path(path),
                     0,
@@ -150,15 +197,7 @@ def load_dataset(data_dir: Path) -> tuple[DataSet, list[Diagnostic]]:
                     "fichier ignoré : le dossier des fiches ne contient que des fichiers « .yaml »",
                     "renommez-le en « .yaml » s'il s'agit d'une fiche, sinon déplacez-le",
                 )
-            )
-            continue
-        dataset.files += 1
-        doc, found = read_file(path, data_dir)
-        diagnostics += found
-        if doc is None:
-            continue
-        fiche, found = check_model(doc, Fiche)
-        diagnostics += found
-        if fiche is not None:
-            dataset.fiches.append(LoadedFiche(doc, fiche, path.stem))
-    return dataset, diagnostics
+            ],
+        )
+    doc, found = read_file(path, data_dir)
+    return True, doc, found

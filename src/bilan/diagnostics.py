@@ -9,10 +9,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
+
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff]"
+)
+"""Characters nobody sees: controls, zero-width and bidirectional marks (« Trojan Source »).
+Refused in data files (Y010) and never printed as they are: in a terminal or a CI log
+they can hide text, recolour it or forge lines."""
+_UNPRINTABLE = re.compile(f"[\t\n\r]|{INVISIBLE.pattern}")
+_ECHO_LIMIT = 2_000_000
+"""Source lines are echoed from files up to this size (data files are smaller)."""
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on one line: invisible characters and line breaks escaped
+    (``\\x1b``, ``\\n``), undecodable bytes of a file name as ``\\udcff``."""
+    text = _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class Severity(StrEnum):
@@ -51,6 +70,7 @@ CODES: dict[str, str] = {
     "F003": "Lien symbolique qui sort du dossier de données",
     "F004": "Fichier trop volumineux",
     "F005": "Fichier illisible",
+    "F006": "Trop de problèmes dans un même fichier",
     "Y001": "Erreur de syntaxe YAML",
     "Y002": "Clé en double",
     "Y003": "Étiquette YAML (!!…) non autorisée",
@@ -110,33 +130,42 @@ def summary(diagnostics: Sequence[Diagnostic], files: int) -> str:
     return f"{files_text} : {plural(n_err, 'erreur')}, {plural(n_warn, 'avertissement')}."
 
 
-def _source_line(root: Path | None, diag: Diagnostic) -> str | None:
-    if root is None or not diag.line:
-        return None
+def _file_lines(root: Path, path: str) -> list[str] | None:
     try:
-        with (root / diag.path).open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if number == diag.line:
-                    return raw.decode("utf-8", "replace").rstrip("\r\n").lstrip("\ufeff")
+        with (root / path).open("rb") as handle:
+            raw = handle.read(_ECHO_LIMIT + 1)
     except OSError:
         return None
-    return None
+    if len(raw) > _ECHO_LIMIT:
+        return None
+    text = raw.decode("utf-8", "replace").lstrip("\ufeff")
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def render_text(diagnostics: Sequence[Diagnostic], root: Path | None = None) -> str:
-    """Compiler-style text: location, severity, code, message, the source line, a hint."""
+    """Compiler-style text: location, severity, code, message, the source line, a hint.
+
+    Each file is read once, whatever the number of its diagnostics; what comes from the
+    data (paths, values, source lines) is printed through :func:`printable`."""
     out: list[str] = []
+    files: dict[str, list[str] | None] = {}
     for diag in diagnostics:
-        out.append(f"{diag.location()}: {diag.severity.value} {diag.code}: {diag.message}")
-        line = _source_line(root, diag)
-        if line is not None and len(line) <= 300 and not diag.code.startswith("F"):
-            out.append(f"    {line}")
-            if diag.column:
-                prefix = line[: diag.column - 1]
-                pad = "".join("\t" if ch == "\t" else " " for ch in prefix)
-                out.append(f"    {pad}^")
+        out.append(
+            printable(f"{diag.location()}: {diag.severity.value} {diag.code}: {diag.message}")
+        )
+        if root is not None and diag.line and not diag.code.startswith("F"):
+            if diag.path not in files:
+                files[diag.path] = _file_lines(root, diag.path)
+            lines = files[diag.path]
+            if lines is not None and diag.line <= len(lines) and len(lines[diag.line - 1]) <= 300:
+                line = INVISIBLE.sub("\ufffd", lines[diag.line - 1])
+                out.append(f"    {line}")
+                if diag.column:
+                    prefix = line[: diag.column - 1]
+                    pad = "".join("\t" if ch == "\t" else " " for ch in prefix)
+                    out.append(f"    {pad}^")
         if diag.hint:
-            out.append(f"    Conseil : {diag.hint}")
+            out.append(printable(f"    Conseil : {diag.hint}"))
     return "\n".join(out)
 
 
@@ -149,7 +178,13 @@ def render_json(diagnostics: Sequence[Diagnostic], files: int) -> str:
         "avertissements": len(diagnostics) - len(errors(diagnostics)),
         "diagnostics": [{**asdict(d), "severity": d.severity.value} for d in diagnostics],
     }
-    return json.dumps(payload, ensure_ascii=False, indent=2)
+    return _json_text(payload)
+
+
+def _json_text(payload: object) -> str:
+    """JSON as UTF-8 text; a file name's undecodable bytes become ``\\udcff`` escapes."""
+    text = json.dumps(payload, ensure_ascii=False, indent=2)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _escape_github(text: str, is_property: bool = False) -> str:
@@ -164,12 +199,12 @@ def render_github(diagnostics: Sequence[Diagnostic]) -> str:
     out = []
     for d in diagnostics:
         level = "error" if d.is_error else "warning"
-        props = [f"file={_escape_github(d.path, True)}"]
+        props = [f"file={_escape_github(printable(d.path), True)}"]
         if d.line:
             props += [f"line={d.line}", f"col={d.column}"]
         props.append(f"title={_escape_github(d.code + ' ' + CODES.get(d.code, ''), True)}")
         message = d.message + (f" — Conseil : {d.hint}" if d.hint else "")
-        out.append(f"::{level} {','.join(props)}::{_escape_github(message)}")
+        out.append(f"::{level} {','.join(props)}::{_escape_github(printable(message))}")
     return "\n".join(out)
 
 
@@ -178,7 +213,7 @@ def render_gitlab(diagnostics: Sequence[Diagnostic]) -> str:
     issues = []
     for d in diagnostics:
         fingerprint = hashlib.sha256(
-            f"{d.path}:{d.line}:{d.column}:{d.code}:{d.message}".encode()
+            f"{d.path}:{d.line}:{d.column}:{d.code}:{d.message}".encode("utf-8", "backslashreplace")
         ).hexdigest()
         issues.append(
             {
@@ -189,4 +224,4 @@ def render_gitlab(diagnostics: Sequence[Diagnostic]) -> str:
                 "location": {"path": d.path, "lines": {"begin": max(d.line, 1)}},
             }
         )
-    return json.dumps(issues, ensure_ascii=False, indent=2)
+    return _json_text(issues)

@@ -66,7 +66,8 @@ def phase_at_year_end(report: Report | None, year: int) -> Cell:
     known = [cell for cell in cells if cell is not None]
     if not known:
         return None
-    return min(known, key=lambda cell: cell_level(cell) or 0)
+    # A double phase (3/4) is less advanced than the single higher phase (4).
+    return min(known, key=lambda cell: (cell_level(cell) or 0, isinstance(cell, int)))
 
 
 def indicator_value(report: Report | None, categorie: str) -> float | None:

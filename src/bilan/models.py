@@ -100,6 +100,11 @@ class CalendarRow(Model):
 class Calendar(Model):
     """Quarterly calendar of phases: one row, or one row per expected result."""
 
+    # What _one_layout checks, told to editors through the JSON Schema.
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["phases"]}, {"required": ["lignes"]}]}
+    )
+
     debut: Quarter
     """Premier trimestre du calendrier, sous la forme AAAA-Tn (par exemple 2015-T4)."""
     phases: list[Cell] | None = None
@@ -149,6 +154,11 @@ class Outlook(Model):
 
 class Report(Model):
     """What a fiche says for one reported year, exactly as that year's report showed it."""
+
+    # Part of what _sheet_or_reason checks, told to editors through the JSON Schema.
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["calendrier"]}, {"required": ["sans_fiche"]}]}
+    )
 
     etat: Etat | None = None
     """État de l'action à la fin de l'année : non-demarree, en-cours, terminee ou abandonnee."""
@@ -227,7 +237,9 @@ class CommunesFile(Model):
     """data/communes.yaml."""
 
     metropole: Metropole
+    """L'établissement intercommunal (métropole, communauté)."""
     communes: Annotated[list[Commune], Field(min_length=1)]
+    """Les communes membres, une par ligne."""
 
 
 class Window(Model):

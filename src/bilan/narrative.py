@@ -17,12 +17,12 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bilan.dataset import REPORTS_DIR, display_path, read_file, unreadable
+from bilan.dataset import REPORTS_DIR, display_path, read_bytes, read_file
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
 from bilan.models import ReportMeta, Section
 from bilan.validation import check_model
-from bilan.yamlio import load_bytes
+from bilan.yamlio import decode, load_bytes
 
 META_FILE = "rapport.yaml"
 _FRONT_MATTER = re.compile(r"\A---\n(.*?\n)---\n", re.DOTALL)
@@ -104,23 +104,13 @@ def load_narrative(data_dir: Path, year: int) -> tuple[Narrative | None, list[Di
 
 def _load_part(path: Path, data_dir: Path) -> tuple[Part | None, list[Diagnostic]]:
     shown = display_path(path)
-    # Markdown parts are read like YAML files (same size, encoding and link checks).
-    try:
-        raw = path.read_bytes() if path.resolve().is_relative_to(data_dir.resolve()) else None
-    except OSError as exc:
-        return None, [unreadable(shown, exc)]
+    # Markdown parts are read like YAML files (same link, size, encoding and character checks).
+    raw, found = read_bytes(path, data_dir)
     if raw is None:
-        return None, [
-            Diagnostic(
-                shown,
-                0,
-                0,
-                "F003",
-                Severity.ERROR,
-                "lien symbolique qui pointe hors du dossier de données : fichier non lu",
-            )
-        ]
-    text = raw.decode("utf-8-sig", "replace").replace("\r\n", "\n")
+        return None, found
+    text, found = decode(raw, shown)
+    if text is None:
+        return None, found
     match = _FRONT_MATTER.match(text)
     if match is None:
         return None, [
@@ -176,6 +166,40 @@ def _references(tree: nodes.Template) -> Iterator[tuple[list[str], int]]:
             yield dotted, node.lineno
 
 
+_REFERENCE_PARTS = (nodes.Output, nodes.TemplateData, nodes.Name, nodes.Getattr, nodes.Getitem)
+
+
+def _not_a_reference(tree: nodes.Template) -> nodes.Node | None:
+    """The first construct that is neither text nor a plain reference: an operator, a call,
+    a filter, a literal, a tag (« {% … %} »). The narrative only names computed values, so
+    that nothing it says is computed in the template (or could exhaust the machine)."""
+    for node in tree.find_all(nodes.Node):
+        if isinstance(node, nodes.Const):
+            continue  # allowed only as the key of a Getitem, checked by _dotted
+        if not isinstance(node, _REFERENCE_PARTS) or (
+            isinstance(node, nodes.Getattr | nodes.Getitem) and _dotted(node) is None
+        ):
+            return node  # « ''.__class__ » or « a[b] » are not names of computed values
+        if isinstance(node, nodes.Output):
+            constant = next((c for c in node.nodes if isinstance(c, nodes.Const)), None)
+            if constant is not None:
+                return constant
+    return None
+
+
+def _construct(node: nodes.Node) -> str:
+    """What a forbidden construct is, in words."""
+    if not isinstance(node, nodes.Expr):
+        return "une instruction {% … %}"
+    if isinstance(node, nodes.Filter | nodes.Test):
+        return "un filtre « | »"
+    if isinstance(node, nodes.Call):
+        return "un appel de fonction"
+    if isinstance(node, nodes.Const | nodes.Literal):
+        return "une valeur écrite en toutes lettres"
+    return "un calcul ou une expression"
+
+
 def _resolves(namespace: dict[str, Any], dotted: list[str]) -> bool:
     current: Any = namespace
     for name in dotted:
@@ -218,11 +242,10 @@ def _check_source(
         number = first_line + lineno - 1
         return number, part.file_lines[number - 1] if number <= len(part.file_lines) else ""
 
-    try:
-        tree = env.parse(source)
-    except TemplateSyntaxError as exc:
-        number, text = file_line(exc.lineno or 1)
-        column = text.find("{{") + 1 or text.find("{%") + 1 or 1
+    def malformed(lineno: int, message: str) -> list[Diagnostic]:
+        number, text = file_line(lineno)
+        starts = [found for found in (text.find("{{"), text.find("{%")) if found >= 0]
+        column = min(starts) + 1 if starts else 1
         return [
             Diagnostic(
                 part.path,
@@ -230,20 +253,33 @@ def _check_source(
                 column,
                 "N004",
                 Severity.ERROR,
-                f"référence mal écrite ({exc.message})",
-                "une référence s'écrit entre doubles accolades : {{ chiffres.actions.total }}",
+                message,
+                "une référence s'écrit entre doubles accolades, sans calcul, filtre ni "
+                "instruction : {{ chiffres.actions.total }}",
             )
         ]
+
+    try:
+        tree = env.parse(source)
+        other = _not_a_reference(tree)
+        references = list(_references(tree))
+    except TemplateSyntaxError as exc:
+        return malformed(exc.lineno or 1, f"référence mal écrite ({exc.message})")
+    except RecursionError:  # thousands of nested brackets: not a reference either
+        return malformed(1, "référence mal écrite (imbrication trop profonde)")
+    if other is not None:
+        return malformed(
+            other.lineno,
+            f"seules des références aux chiffres sont permises, pas {_construct(other)}",
+        )
     found = []
-    reported: set[tuple[str, int]] = set()
-    for dotted, lineno in _references(tree):
+    covered: set[tuple[str, int]] = set()
+    for dotted, lineno in references:
         name = ".".join(dotted)
-        if _resolves(namespace, dotted):
+        # Report only the longest unresolved chain once per line (it comes first).
+        if (name, lineno) in covered or _resolves(namespace, dotted):
             continue
-        # Report only the longest unresolved chain once per line.
-        if any(other.startswith(name + ".") for other, ln in reported if ln == lineno):
-            continue
-        reported.add((name, lineno))
+        covered.update((".".join(dotted[:end]), lineno) for end in range(1, len(dotted)))
         number, text = file_line(lineno)
         found.append(
             Diagnostic(

@@ -8,6 +8,7 @@ shown as text. Numbers, amounts and quarters are formatted by Babel in French.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -75,9 +76,14 @@ class Markdown:
     """CommonMark without raw HTML; headings shifted so a text nests under its part."""
 
     def __init__(self) -> None:
-        self._md = MarkdownIt("commonmark", {"html": False, "typographer": False})
+        # breaks: a line break typed in a fiche is kept (budgets, dates on several lines).
+        self._md = MarkdownIt(
+            "commonmark", {"html": False, "typographer": False, "breaks": True, "xhtmlOut": False}
+        )
         self._md.disable("html_block")
         self._md.disable("html_inline")
+        # No images: the public site loads nothing from another site, the PDF fetches nothing.
+        self._md.disable("image")
 
     def html(self, text: str, shift: int = 0) -> Markup:
         tokens = self._md.parse(text)
@@ -145,11 +151,29 @@ def environment(dirs: Sequence[Path]) -> Environment:
     return env
 
 
+_SOFT_BREAK = re.compile(r"(?<=\S)\n(?=[^\n])(?!\s*(?:[-*+]|\d+[.)])\s)")
+
+
+def hard_breaks(text: str) -> str:
+    """Markdown whose single line breaks stay breaks once rendered (as in the HTML, where
+    markdown-it runs with ``breaks``): two trailing spaces, except before a list item."""
+    return _SOFT_BREAK.sub("  \n", text)
+
+
 def text_environment(dirs: Sequence[Path]) -> Environment:
     """Same templates folder, for Markdown output: no HTML escaping."""
     env = environment(dirs)
     env.autoescape = False
+    env.filters["sauts_de_ligne"] = hard_breaks
+    env.finalize = no_raw_html
     return env
+
+
+def no_raw_html(value: Any) -> Any:
+    """Raw HTML typed in the data stays text in the Markdown output too (a Markdown viewer
+    would run a « <script> »): « < » becomes « &lt; », which Markdown shows as « < ».
+    Idempotent, so text that goes through several expressions (a macro) is not spoilt."""
+    return value.replace("<", "&lt;") if isinstance(value, str) else value
 
 
 def finalize_figure(value: Any) -> Any:

@@ -59,12 +59,10 @@ def action_in_one_fiche(dataset: DataSet) -> Iterator[Diagnostic]:
     for (kind, number), places in sorted(_action_places(dataset).items()):
         if len(places) < 2:
             continue
+        # Each file named once, even when a fiche repeats the action many times.
+        paths = list(dict.fromkeys(item.doc.path for item, _index in places))
         for item, index in places:
-            others = ", ".join(
-                other.doc.path
-                for other, other_index in places
-                if (other, other_index) != (item, index)
-            )
+            others = ", ".join(p for p in paths if p != item.doc.path) or item.doc.path
             yield _at(
                 item.doc,
                 ("actions", index, "numero"),
@@ -75,30 +73,63 @@ def action_in_one_fiche(dataset: DataSet) -> Iterator[Diagnostic]:
 
 
 def numbering_without_gaps(dataset: DataSet) -> Iterator[Diagnostic]:
+    if dataset.unloaded:  # the missing numbers may be in the fiches already reported
+        return
     places = _action_places(dataset)
     folder = display_path(dataset.root / ACTIONS_DIR)
     for kind in ("existante", "prospective"):
-        numbers = sorted(number for (k, number) in places if k == kind)
+        numbers = sorted({number for (k, number) in places if k == kind})
         if not numbers:
             continue
-        for missing in sorted(set(range(1, numbers[-1] + 1)) - set(numbers)):
+        # One diagnostic per run of missing numbers: a typo such as « numero: 100000 »
+        # must not produce (or allocate) a hundred thousand of them.
+        for before, after in zip([0, *numbers], numbers, strict=False):
+            if after - before < 2:
+                continue
+            first, last = before + 1, after - 1
+            what = (
+                f"l'action {kind} {first}"
+                if first == last
+                else f"les actions {kind}s {first} à {last}"
+            )
             yield Diagnostic(
                 folder,
                 0,
                 0,
                 "R003",
                 Severity.ERROR,
-                f"aucune fiche ne couvre l'action {kind} {missing} "
-                f"(les actions {kind}s vont de 1 à {numbers[-1]})",
-                f'créez sa fiche : bilan new --type {kind} --numero {missing} --titre "…" '
-                "(pour une action sans fiche cette année, indiquez « sans_fiche »)",
+                f"aucune fiche ne couvre {what} (les actions {kind}s vont de 1 à {numbers[-1]})",
+                f'créez sa fiche : bilan new --type {kind} --numero {first} --titre "…" '
+                "(pour une action sans fiche cette année, indiquez « sans_fiche »)"
+                if first == last
+                else f"créez leurs fiches (bilan new --type {kind} --numero …), ou corrigez "
+                f"le numéro {after} s'il est faux",
             )
+
+
+class _Suggestions:
+    """Closest known names, for a bounded number of unknown ones: each search costs the
+    size of the list, and hundreds of unknown names are a wrong list, not typos."""
+
+    LIMIT = 50
+
+    def __init__(self, known: list[str]) -> None:
+        self.known = known
+        self.asked = 0
+
+    def closest(self, name: str) -> str | None:
+        self.asked += 1
+        if self.asked > self.LIMIT:
+            return None
+        close = difflib.get_close_matches(name, self.known, n=1, cutoff=0.6)
+        return close[0] if close else None
 
 
 def communes_exist(dataset: DataSet) -> Iterator[Diagnostic]:
     if dataset.communes is None:
         return
-    known = [commune.id for commune in dataset.communes.communes]
+    known = {commune.id for commune in dataset.communes.communes}
+    suggestions = _Suggestions(sorted(known))
     for item in dataset.fiches:
         for year, report in item.fiche.bilans.items():
             seen: set[str] = set()
@@ -114,13 +145,13 @@ def communes_exist(dataset: DataSet) -> Iterator[Diagnostic]:
                     )
                 seen.add(commune)
                 if commune not in known:
-                    close = difflib.get_close_matches(commune, known, n=1, cutoff=0.6)
+                    close = suggestions.closest(commune)
                     yield _at(
                         item.doc,
                         path,
                         "R004",
                         f"commune inconnue « {commune} »",
-                        f"vouliez-vous dire « {close[0]} » ?"
+                        f"vouliez-vous dire « {close} » ?"
                         if close
                         else "les identifiants possibles sont dans data/communes.yaml",
                     )

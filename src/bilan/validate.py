@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 from pathlib import Path
 
 from bilan import rules
 from bilan.dataset import DataSet, load_dataset
-from bilan.diagnostics import Diagnostic, errors
+from bilan.diagnostics import Diagnostic, Severity, errors
 from bilan.figures import compute
 from bilan.narrative import Narrative, check_references, load_narrative, report_years
 
@@ -26,9 +28,12 @@ class Validation:
         return not errors(self.diagnostics)
 
 
-def validate_data(data_dir: Path, years: list[int] | None = None) -> Validation:
-    """Load everything, run every rule; never raises on bad data (only on a missing folder)."""
-    dataset, diagnostics = load_dataset(data_dir)
+def validate_data(
+    data_dir: Path, years: list[int] | None = None, jobs: int | None = None
+) -> Validation:
+    """Load everything, run every rule; never raises on bad data (only on a missing folder).
+    ``jobs``: processes that read the fiches (see :func:`bilan.dataset.load_dataset`)."""
+    dataset, diagnostics = load_dataset(data_dir, jobs)
     diagnostics += rules.check(dataset)
     narratives: dict[int, Narrative] = {}
     files = dataset.files
@@ -47,4 +52,35 @@ def validate_data(data_dir: Path, years: list[int] | None = None) -> Validation:
         if dataset.communes is not None:
             figures = compute([item.fiche for item in dataset.fiches], dataset.communes, year)
             diagnostics += check_references(narrative, {"chiffres": figures})
-    return Validation(dataset, narratives, sorted(set(diagnostics)), files)
+    return Validation(dataset, narratives, capped(sorted(set(diagnostics), key=_ORDER)), files)
+
+
+_ORDER = attrgetter("path", "line", "column", "code", "severity", "message", "hint")
+"""The order of Diagnostic's fields (its dataclass order), several times faster to sort by."""
+
+MAX_PER_FILE = 100
+"""Problems shown per file; a file with more is broken as a whole (or is an attack on the
+CI log), and its first problems are the ones to fix."""
+
+
+def capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Sorted diagnostics, at most MAX_PER_FILE per file, then one F006 telling how many
+    more there are (an error if any of them is one)."""
+    kept: list[Diagnostic] = []
+    for path, group in groupby(diagnostics, key=lambda d: d.path):
+        found = list(group)
+        kept += found[:MAX_PER_FILE]
+        hidden = found[MAX_PER_FILE:]
+        if hidden:
+            kept.append(
+                Diagnostic(
+                    path,
+                    0,
+                    0,
+                    "F006",
+                    Severity.ERROR if errors(hidden) else Severity.WARNING,
+                    f"{len(hidden)} autres problèmes dans ce fichier ne sont pas affichés",
+                    f"corrigez d'abord les {MAX_PER_FILE} premiers, puis relancez bilan validate",
+                )
+            )
+    return kept

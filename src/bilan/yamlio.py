@@ -11,7 +11,6 @@ libyaml (``CSafeLoader``) parses when available; positions are the same either w
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from bilan.diagnostics import Diagnostic, Severity
+from bilan.diagnostics import INVISIBLE, Diagnostic, Severity
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -30,6 +29,11 @@ MAX_BYTES = 1_000_000
 """A fiche is a few kilobytes; anything above a megabyte is a mistake or an attack."""
 MAX_DEPTH = 40
 """The model is 6 levels deep; a deeper document is refused before it costs anything."""
+
+_TOO_DEEP = (
+    f"imbrication trop profonde (plus de {MAX_DEPTH} niveaux)",
+    "une fiche n'a que quelques niveaux : vérifiez l'indentation et les crochets",
+)
 
 Path_ = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -45,7 +49,6 @@ _STANDARD_TAGS = {
     "tag:yaml.org,2002:timestamp",
     "!",
 }
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 _resolver = yaml.resolver.Resolver()
 _constructor = SafeConstructor()
 _SCALAR_TAGS = {
@@ -56,15 +59,55 @@ _SCALAR_TAGS = {
 
 
 @dataclass
-class Document:
-    """A loaded YAML file: its data and where each part of it stands."""
+class _Where:
+    """Where each part of a document stands."""
 
-    path: str
-    data: Any
     positions: dict[Path_, Position] = field(default_factory=dict)
     key_positions: dict[Path_, Position] = field(default_factory=dict)
     raw: dict[Path_, str] = field(default_factory=dict)
     """As typed, for plain scalars that YAML did not read as text (``on``, ``2016-06-01``)."""
+
+
+class Document:
+    """A loaded YAML file: its data and where each part of it stands.
+
+    A document read by the quick path keeps its text instead of positions: they are found
+    by a second, position-keeping parse of that text the first time a diagnostic needs
+    one, which for valid data is never (see :func:`parse`).
+    """
+
+    __slots__ = ("_text", "_where", "data", "path")
+
+    def __init__(self, path: str, data: Any, text: str | None = None) -> None:
+        self.path = path
+        self.data = data
+        self._text = text
+        self._where = _Where() if text is None else None
+
+    def _located(self) -> _Where:
+        if self._where is None:
+            assert self._text is not None
+            builder = _Builder(self.path)
+            loader = _Loader(self._text)
+            try:
+                builder.run(_events(loader))  # the quick path read it: no diagnostic here
+            finally:
+                loader.dispose()
+            self._where = builder.doc._located()
+            self._text = None
+        return self._where
+
+    @property
+    def positions(self) -> dict[Path_, Position]:
+        return self._located().positions
+
+    @property
+    def key_positions(self) -> dict[Path_, Position]:
+        return self._located().key_positions
+
+    @property
+    def raw(self) -> dict[Path_, str]:
+        return self._located().raw
 
     def locate(self, loc: Path_, *, key: bool = False) -> Position:
         """Line and column of ``loc``, or of its longest known prefix (a missing field
@@ -142,7 +185,9 @@ class _Builder:
                     _position(event.start_mark),
                     "Y004",
                     f"alias YAML « *{event.anchor} » non autorisé",
-                    "recopiez la valeur au lieu d'utiliser une ancre (&) et un alias (*)",
+                    "un texte qui commence par « * » ou « & » (Markdown *italique*) se met entre "
+                    "guillemets ; sinon, recopiez la valeur au lieu d'utiliser une ancre (&) et "
+                    "un alias (*)",
                 )
                 self.attach(None, _position(event.start_mark))
 
@@ -162,7 +207,17 @@ class _Builder:
     def scalar(self, event: yaml.ScalarEvent) -> None:
         position = _position(event.start_mark)
         value: Any = None
-        if self.check_tag(event):
+        refused = len(self.diagnostics)
+        invisible = INVISIBLE.search(event.value)
+        if invisible:  # typed as an escape (« \\x1b », « \\u202e »): the text had none
+            self.error(
+                position,
+                "Y010",
+                f"caractère de contrôle invisible U+{ord(invisible.group()):04X} "
+                "(écrit sous forme d'échappement « \\ »)",
+                "supprimez la séquence d'échappement : une fiche ne contient que du texte visible",
+            )
+        elif self.check_tag(event):
             tag = event.tag
             if tag is None or tag == "!":
                 tag = (
@@ -172,7 +227,12 @@ class _Builder:
                 )
             construct = _SCALAR_TAGS.get(tag)
             if construct is None:
-                self.error(position, "Y003", f"étiquette YAML « {tag} » non autorisée ici")
+                self.error(
+                    position,
+                    "Y003",
+                    f"« {event.value[:40]} » est lu comme l'étiquette YAML {tag}, non autorisée",
+                    "mettez ce texte entre guillemets",
+                )
             else:
                 try:
                     value = construct(_constructor, yaml.ScalarNode(tag, event.value))
@@ -181,21 +241,19 @@ class _Builder:
                         position,
                         "Y001",
                         f"valeur « {event.value[:40]} » illisible pour l'étiquette {tag}",
+                        "mettez la valeur entre guillemets si c'est un texte, sinon corrigez-la "
+                        "(nombre de moins de 4 300 chiffres, date AAAA-MM-JJ valide)",
                     )
         self.raw_text = event.value if not event.style else None
-        self.attach(value, position)
+        # A refused scalar is reported once: as a key, it must not also be a bad key.
+        self.attach(value, None if len(self.diagnostics) > refused else position)
         self.raw_text = None
 
     def start(self, event: Any) -> None:
         self.raw_text = None
         position = _position(event.start_mark)
         if len(self.stack) >= MAX_DEPTH:
-            self.error(
-                position,
-                "Y006",
-                f"imbrication trop profonde (plus de {MAX_DEPTH} niveaux)",
-                "une fiche n'a que quelques niveaux : vérifiez l'indentation et les crochets",
-            )
+            self.error(position, "Y006", *_TOO_DEEP)
             raise _Abort
         self.check_tag(event)
         container: dict[Any, Any] | list[Any] = (
@@ -257,6 +315,15 @@ class _Builder:
         if position is None or isinstance(key, dict | list):
             parent.key = _INVALID_KEY
             return
+        if key is None and not self.raw_text:
+            self.error(
+                position,
+                "Y001",
+                "clé vide avant « : »",
+                "écrivez le nom du champ avant les deux-points, ou mettez le texte entre guillemets",
+            )
+            parent.key = _INVALID_KEY
+            return
         if not isinstance(key, str | int) or isinstance(key, bool):
             self.error(
                 position,
@@ -302,6 +369,19 @@ def _kind(value: Any) -> str:
 
 def decode(raw: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
     """UTF-8 (with or without BOM) to text; invalid bytes and control characters located."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [
+            Diagnostic(
+                path,
+                1,
+                1,
+                "Y005",
+                Severity.ERROR,
+                "fichier enregistré en UTF-16, pas en UTF-8",
+                "enregistrez le fichier en UTF-8 (dans votre éditeur : « Enregistrer avec "
+                "l'encodage » → UTF-8)",
+            )
+        ]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -320,7 +400,7 @@ def decode(raw: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
                 "l'encodage » → UTF-8)",
             )
         ]
-    control = _CONTROL.search(text)
+    control = INVISIBLE.search(text)
     if control:
         line, column = _offset_position(text, control.start())
         return None, [
@@ -338,7 +418,17 @@ def decode(raw: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
 
 
 def parse(text: str, path: str) -> tuple[Document | None, list[Diagnostic]]:
-    """Parse YAML text into a Document; errors as diagnostics, never an exception."""
+    """Parse YAML text into a Document; errors as diagnostics, never an exception.
+
+    The quick path reads a regular document (the usual case) at about the cost of a bare
+    libyaml load; whatever it cannot vouch for goes through the builder, which explains it.
+    """
+    try:
+        data = _quick(text)
+    except (_Irregular, yaml.YAMLError):
+        data = None
+    if isinstance(data, dict):
+        return Document(path, data, text), []
     builder = _Builder(path)
     loader = _Loader(text)
     try:
@@ -391,6 +481,105 @@ def _events(loader: Any) -> Iterator[Any]:
         yield loader.get_event()
 
 
+class _Irregular(Exception):
+    """The quick path met something that only the builder can report."""
+
+
+_AWAITING_KEY = object()
+_PLAIN: dict[str, Any] = {}
+"""Plain scalars already resolved: keys and short values repeat from file to file."""
+_PLAIN_MAX = 100_000
+
+
+def _quick(text: str) -> Any:
+    """The data of a document without positions, or _Irregular for anything the builder
+    would refuse: alias, tag, complex, duplicate or non-text key, depth, second document,
+    unreadable value, invisible character. Same data as the builder (tested)."""
+    loader = _Loader(text)
+    try:
+        return _quick_events(loader.get_event)
+    finally:
+        loader.dispose()
+
+
+def _quick_events(get: Any) -> Any:
+    scalar, mapping_start, sequence_start = (
+        yaml.ScalarEvent,
+        yaml.MappingStartEvent,
+        yaml.SequenceStartEvent,
+    )
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    get()  # StreamStartEvent
+    if type(get()) is not yaml.DocumentStartEvent:
+        raise _Irregular  # an empty file
+    containers: list[Any] = []
+    keys: list[Any] = []  # per open container: its pending key, _AWAITING_KEY or None (list)
+    root: Any = None
+    while True:
+        event = get()
+        kind = type(event)
+        if kind is scalar:
+            value = _quick_scalar(event)
+        elif kind is mapping_start or kind is sequence_start:
+            if event.tag is not None and event.tag not in _STANDARD_TAGS:
+                raise _Irregular
+            if len(containers) >= MAX_DEPTH or (keys and keys[-1] is _AWAITING_KEY):
+                raise _Irregular
+            is_mapping = kind is mapping_start
+            containers.append({} if is_mapping else [])
+            keys.append(_AWAITING_KEY if is_mapping else None)
+            continue
+        elif kind in ends:
+            keys.pop()
+            value = containers.pop()
+        elif kind is yaml.DocumentEndEvent:
+            break
+        else:  # an alias
+            raise _Irregular
+        if not containers:
+            root = value
+            continue
+        key = keys[-1]
+        if key is None:
+            containers[-1].append(value)
+        elif key is _AWAITING_KEY:
+            if (type(value) is not str and type(value) is not int) or value in containers[-1]:
+                raise _Irregular
+            keys[-1] = value
+        else:
+            containers[-1][key] = value
+            keys[-1] = _AWAITING_KEY
+    if type(get()) is not yaml.StreamEndEvent:
+        raise _Irregular  # a second document
+    return root
+
+
+def _quick_scalar(event: Any) -> Any:
+    tag, text = event.tag, event.value
+    plain = tag is None and event.implicit[0]
+    if plain:
+        known = _PLAIN.get(text, _PLAIN)
+        if known is not _PLAIN:
+            return known
+    elif tag is not None and tag != "!":
+        raise _Irregular  # an explicit tag: rare, left to the builder
+    if INVISIBLE.search(text):
+        raise _Irregular
+    if not plain:
+        return text  # quoted or block: always text
+    resolved = _resolver.resolve(yaml.ScalarNode, text, event.implicit)  # type: ignore[no-untyped-call]
+    construct = _SCALAR_TAGS.get(resolved)
+    if construct is None:
+        raise _Irregular
+    try:
+        value = construct(_constructor, yaml.ScalarNode(resolved, text))
+    except (ConstructorError, ValueError, TypeError, OverflowError):
+        raise _Irregular from None
+    if len(text) <= 64 and len(_PLAIN) < _PLAIN_MAX:
+        _PLAIN[text] = value
+    return value
+
+
 def _syntax_diagnostic(exc: yaml.MarkedYAMLError, text: str, path: str) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     line, column = _position(mark) if mark is not None else (1, 1)
@@ -407,6 +596,20 @@ def _syntax_diagnostic(exc: yaml.MarkedYAMLError, text: str, path: str) -> Diagn
             "YAML n'accepte que des espaces pour indenter : remplacez la tabulation par des espaces",
         )
     problem = exc.problem or "erreur de syntaxe"
+    if problem.startswith("exceeded maximum nesting depth"):  # libyaml's own limit
+        return Diagnostic(path, line, column, "Y006", Severity.ERROR, *_TOO_DEEP)
+    if "expected key" in problem and source_line.lstrip().startswith(":"):
+        return Diagnostic(
+            path,
+            line,
+            column,
+            "Y001",
+            Severity.ERROR,
+            "syntaxe YAML : clé vide avant « : »",
+            "écrivez le nom du champ avant les deux-points, ou mettez le texte entre guillemets",
+        )
+    if "expected key" in problem and column > len(indent) + 1:
+        problem = "did not find expected comment or line break"  # more text after a value
     return Diagnostic(
         path,
         line,
@@ -434,6 +637,16 @@ _TRANSLATIONS = {
     "block sequence entries are not allowed in this context": "tiret de liste inattendu ici",
     "found a tab character that violates indentation": "tabulation dans l'indentation",
     "found unknown escape character": "séquence d'échappement inconnue après « \\ »",
+    "found invalid Unicode character escape code": "séquence « \\u… » invalide",
+    "did not find expected comment or line break": "texte en trop après la valeur",
+    "did not find expected whitespace or line break": "espace ou fin de ligne attendu",
+    "did not find expected alphabetic or numeric character": (
+        "nom attendu après « & » ou « * » (ancre ou alias YAML)"
+    ),
+    "could not find expected directive name": "une ligne ne peut pas commencer par « % »",
+    "found unexpected non-alphabetical character": "caractère inattendu après « % » ou « ! »",
+    "did not find expected <document start>": "contenu inattendu après une directive « % »",
+    "mapping keys are not allowed in this context": "clé « ? » inattendue ici",
 }
 
 
@@ -452,6 +665,13 @@ def _syntax_hint(problem: str) -> str:
         )
     if "end of stream" in problem or "',' or" in problem:
         return "vérifiez que chaque guillemet, crochet et accolade ouvert est bien refermé"
+    if "comment or line break" in problem:
+        return (
+            "rien ne suit un guillemet ou un crochet fermant sur la même ligne : si la valeur "
+            "est un texte, mettez-le tout entier entre guillemets"
+        )
+    if "alphabetic or numeric" in problem or "directive" in problem or "'%'" in problem:
+        return "un texte qui commence par « * », « & », « % » ou « ! » se met entre guillemets"
     if "expected key" in problem or "'-' indicator" in problem:
         return "vérifiez l'indentation : les éléments d'un même niveau commencent à la même colonne"
     return "comparez la ligne avec le modèle de docs/format-fiche.md"

@@ -1,0 +1,111 @@
+"""`bilan stats`: the consolidated figures of a report year, as the build computes them.
+
+The figures come from :func:`bilan.figures.compute` after the same validation as
+``bilan build``, so the numbers printed here are the numbers of the report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bilan.diagnostics import Diagnostic
+from bilan.errors import BilanError
+from bilan.figures import compute
+from bilan.models import PHASES
+from bilan.render import number
+from bilan.validate import validate_data
+
+
+class InvalidData(BilanError):
+    """The data does not validate: no figure is computed from it."""
+
+    def __init__(self, diagnostics: list[Diagnostic], files: int) -> None:
+        super().__init__(
+            "les données contiennent des erreurs : chiffres non calculés",
+            "corrigez-les (bilan validate les liste toutes), puis relancez",
+        )
+        self.diagnostics = diagnostics
+        self.files = files
+
+
+def year_figures(data_dir: Path, year: int) -> dict[str, Any]:
+    """Validate as ``bilan build`` does, then compute the figures of ``year``."""
+    validation = validate_data(data_dir, years=[year])
+    communes = validation.dataset.communes
+    if not validation.ok or communes is None:
+        raise InvalidData(validation.diagnostics, validation.files)
+    return compute([item.fiche for item in validation.dataset.fiches], communes, year)
+
+
+def to_json(figures: dict[str, Any]) -> str:
+    return json.dumps(figures, ensure_ascii=False, indent=2)
+
+
+def _aligned(rows: Sequence[tuple[str, ...]], indent: str = "  ") -> list[str]:
+    """First column to the left, the others to the right, each as wide as its longest cell."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        indent
+        + "  ".join(
+            cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def _action(item: dict[str, Any]) -> str:
+    return f"- action {item['type']} {item['numero']} : {item['titre']} ({item['fiche']})"
+
+
+def to_table(figures: dict[str, Any]) -> str:
+    """The figures as a text table, in French, in the order of the report."""
+    year = figures["annee"]
+    actions = figures["actions"]
+    prospectives = figures["prospectives"]
+    meetings = figures["reunions"]
+    lines = [f"Bilan {year} : chiffres consolidés", "", "Actions du schéma"]
+    lines += _aligned(
+        [
+            ("existantes", number(actions["existantes"])),
+            ("prospectives", number(actions["prospectives"])),
+            ("total", number(actions["total"])),
+        ]
+    )
+    lines += ["", "Actions par thème"]
+    lines += _aligned(
+        [("thème", "existantes", "prospectives", "total")]
+        + [
+            (
+                theme["libelle"],
+                number(theme["existantes"]),
+                number(theme["prospectives"]),
+                number(theme["total"]),
+            )
+            for theme in actions["par_theme"].values()
+        ]
+    )
+    lines += ["", "Actions prospectives"]
+    lines += _aligned(
+        [
+            ("démarrées", number(prospectives["demarrees"])),
+            ("non démarrées", number(prospectives["non_demarrees"])),
+        ]
+    )
+    lines += [f"    {_action(item)}" for item in figures["prospectives_non_demarrees"]]
+    lines += ["", f"Phase des actions au T4 {year}"]
+    phases = figures["phases_fin_annee"]
+    lines += _aligned(
+        [(f"{level} {label}", number(phases[str(level)])) for level, label in PHASES.items()]
+        + [("aucune phase", number(phases["aucune"]))]
+    )
+    lines += ["", "Réunions"]
+    lines += _aligned(
+        [
+            ("indiquées par les fiches", number(meetings["total"])),
+            ("fiches qui les comptent", number(meetings["actions_renseignees"])),
+        ]
+    )
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""Spread work over the cores, and keep the garbage collector out of the way of loading.
+
+Reading ten thousand fiches is parsing, and parsing parallelises: :func:`ordered_map`
+cuts the list into one contiguous share per process, the calling process does the first
+share itself, and the results come back in the order of the list, exactly as one process
+would give them. The collector would walk every object loaded so far many times over,
+although loading creates no garbage it could free: :func:`gc_paused` suspends it.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+PARALLEL_MIN = 400
+"""Below this many items, starting a process costs more than it saves (measured:
+docs/performance.md)."""
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container or ``taskset`` may allow fewer)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1  # pragma: no cover - macOS, Windows
+
+
+def choose_jobs(requested: int | None, items: int) -> int:
+    """``requested`` processes, or by default the cores available, one for a small list."""
+    if requested is not None:
+        return max(1, min(requested, items or 1))
+    return available_cores() if items >= PARALLEL_MIN else 1
+
+
+def _apply(function: Callable[..., R], chunk: Sequence[Any], args: tuple[Any, ...]) -> list[R]:
+    return [function(item, *args) for item in chunk]
+
+
+def ordered_map(function: Callable[..., R], items: Sequence[T], jobs: int, *args: Any) -> list[R]:
+    """``[function(item, *args) for item in items]``, computed by ``jobs`` processes.
+
+    ``function`` must be a module-level function and its results picklable.
+    """
+    if jobs <= 1 or len(items) < 2:
+        return _apply(function, items, args)
+    import multiprocessing  # only here: a small data set does not pay for importing them
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(items) // jobs)
+    chunks = [items[start : start + size] for start in range(0, len(items), size)]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(len(chunks) - 1, mp_context=context) as pool:
+        others = [pool.submit(_apply, function, chunk, args) for chunk in chunks[1:]]
+        results = _apply(function, chunks[0], args)
+        for future in others:
+            results += future.result()
+    return results
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Suspend the cyclic garbage collector (reference counting still frees memory)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
