@@ -8,6 +8,7 @@ files: inputs are sorted and nothing depends on the clock.
 from __future__ import annotations
 
 import re
+import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,17 @@ from bilan.validate import validate_data
 from bilan.views import FicheView, annex_matrix, fiche_views
 from bilan.writer import check_output_folder, write_atomically
 
-PROJECT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+def project_templates() -> Path:
+    """The project's templates: the repository's folder (editable install, the usual case),
+    else the copy a regular install puts under ``<prefix>/share/bilan/templates``."""
+    in_repository = Path(__file__).resolve().parents[2] / "templates"
+    if in_repository.is_dir():
+        return in_repository
+    return Path(sys.prefix) / "share" / "bilan" / "templates"
+
+
+PROJECT_TEMPLATES = project_templates()
 FORMATS = ("html", "md", "data", "pdf")
 STATIC_FILES = ("style.css",)
 
