@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -82,9 +83,12 @@ def test_gitlab_code_quality(make_data: DataMaker) -> None:
     assert len(issue["fingerprint"]) == 64
 
 
-@pytest.mark.parametrize("missing", ["folder", "communes"])
+@pytest.mark.parametrize("missing", ["folder", "communes", "actions"])
 def test_missing_data_is_a_usage_error(make_data: DataMaker, tmp_path: Path, missing: str) -> None:
     data = tmp_path / "nowhere" if missing == "folder" else make_data(communes=None)
+    if missing == "actions":
+        data = make_data()
+        shutil.rmtree(data / "actions")
     code, out, err = invoke("validate", "--data", str(data))
     assert code == 2
     assert "introuvable" in err

@@ -9,6 +9,8 @@ with ``--debug``.
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn
@@ -88,6 +90,9 @@ def guarded(run: object) -> None:
         fail(error)
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
+    except BrokenPipeError:  # output piped into `head`: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
     except Exception as error:
         if _state["debug"]:
             raise

@@ -150,6 +150,11 @@ def _load(data_dir: Path, jobs: int | None) -> tuple[DataSet, list[Diagnostic]]:
             f"fichier des communes introuvable : {display_path(communes_path)}",
             "chaque dossier de données contient communes.yaml (voir docs/format-fiche.md)",
         )
+    if not (data_dir / ACTIONS_DIR).is_dir():
+        raise UsageError(
+            f"dossier des fiches introuvable : {display_path(data_dir / ACTIONS_DIR)}",
+            "chaque dossier de données contient un dossier actions/ avec une fiche par action",
+        )
     dataset = DataSet(root=data_dir)
     diagnostics: list[Diagnostic] = []
 
@@ -162,7 +167,7 @@ def _load(data_dir: Path, jobs: int | None) -> tuple[DataSet, list[Diagnostic]]:
         diagnostics += found
 
     actions_dir = data_dir / ACTIONS_DIR
-    listed = sorted(actions_dir.iterdir()) if actions_dir.is_dir() else []
+    listed = sorted(actions_dir.iterdir())
     entries = [path for path in listed if not path.name.startswith(".")]
     read = ordered_map(read_entry, entries, choose_jobs(jobs, len(entries)), data_dir)
     for path, (counted, doc, found) in zip(entries, read, strict=True):

@@ -12,17 +12,22 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from bilan.dataset import REPORTS_DIR, display_path, read_bytes, read_file
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
 from bilan.models import ReportMeta, Section
+from bilan.references import plain_references
 from bilan.validation import check_model
 from bilan.yamlio import decode, load_bytes
+
+if TYPE_CHECKING:
+    from jinja2 import nodes
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+# Jinja is imported only for a narrative that holds more than plain references, and to
+# render: `bilan validate` reads plain references without it (see bilan.references).
 
 META_FILE = "rapport.yaml"
 _FRONT_MATTER = re.compile(r"\A---\n(.*?\n)---\n", re.DOTALL)
@@ -57,6 +62,9 @@ def report_years(data_dir: Path) -> list[int]:
 
 
 def _sandbox() -> ImmutableSandboxedEnvironment:
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     return ImmutableSandboxedEnvironment(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
@@ -140,6 +148,8 @@ def _load_part(path: Path, data_dir: Path) -> tuple[Part | None, list[Diagnostic
 
 def _dotted(node: nodes.Node) -> list[str] | None:
     """``chiffres.actions.total`` → ['chiffres', 'actions', 'total']."""
+    from jinja2 import nodes
+
     if isinstance(node, nodes.Name):
         return [node.name]
     if isinstance(node, nodes.Getattr):
@@ -152,6 +162,8 @@ def _dotted(node: nodes.Node) -> list[str] | None:
 
 
 def _references(tree: nodes.Template) -> Iterator[tuple[list[str], int]]:
+    from jinja2 import nodes
+
     local: set[str] = set()
     for target in tree.find_all((nodes.For, nodes.Assign)):
         for name in target.target.find_all(nodes.Name):  # type: ignore[attr-defined]
@@ -166,17 +178,17 @@ def _references(tree: nodes.Template) -> Iterator[tuple[list[str], int]]:
             yield dotted, node.lineno
 
 
-_REFERENCE_PARTS = (nodes.Output, nodes.TemplateData, nodes.Name, nodes.Getattr, nodes.Getitem)
-
-
 def _not_a_reference(tree: nodes.Template) -> nodes.Node | None:
     """The first construct that is neither text nor a plain reference: an operator, a call,
     a filter, a literal, a tag (« {% … %} »). The narrative only names computed values, so
     that nothing it says is computed in the template (or could exhaust the machine)."""
+    from jinja2 import nodes
+
+    parts = (nodes.Output, nodes.TemplateData, nodes.Name, nodes.Getattr, nodes.Getitem)
     for node in tree.find_all(nodes.Node):
         if isinstance(node, nodes.Const):
             continue  # allowed only as the key of a Getitem, checked by _dotted
-        if not isinstance(node, _REFERENCE_PARTS) or (
+        if not isinstance(node, parts) or (
             isinstance(node, nodes.Getattr | nodes.Getitem) and _dotted(node) is None
         ):
             return node  # « ''.__class__ » or « a[b] » are not names of computed values
@@ -189,6 +201,8 @@ def _not_a_reference(tree: nodes.Template) -> nodes.Node | None:
 
 def _construct(node: nodes.Node) -> str:
     """What a forbidden construct is, in words."""
+    from jinja2 import nodes
+
     if not isinstance(node, nodes.Expr):
         return "une instruction {% … %}"
     if isinstance(node, nodes.Filter | nodes.Test):
@@ -220,19 +234,17 @@ def _expression_column(line: str, dotted: list[str]) -> int:
 
 def check_references(narrative: Narrative, namespace: dict[str, Any]) -> list[Diagnostic]:
     """Every reference of every part (and of the title) must name a computed value."""
-    env = _sandbox()
     diagnostics = []
     for part in narrative.parts:
         for source, first_line in (
             (part.section.titre, part.title_line),
             (part.body, part.body_line),
         ):
-            diagnostics += _check_source(env, part, source, first_line, namespace)
+            diagnostics += _check_source(part, source, first_line, namespace)
     return diagnostics
 
 
 def _check_source(
-    env: ImmutableSandboxedEnvironment,
     part: Part,
     source: str,
     first_line: int,
@@ -259,19 +271,23 @@ def _check_source(
             )
         ]
 
-    try:
-        tree = env.parse(source)
-        other = _not_a_reference(tree)
-        references = list(_references(tree))
-    except TemplateSyntaxError as exc:
-        return malformed(exc.lineno or 1, f"référence mal écrite ({exc.message})")
-    except RecursionError:  # thousands of nested brackets: not a reference either
-        return malformed(1, "référence mal écrite (imbrication trop profonde)")
-    if other is not None:
-        return malformed(
-            other.lineno,
-            f"seules des références aux chiffres sont permises, pas {_construct(other)}",
-        )
+    references = plain_references(source)
+    if references is None:
+        from jinja2 import TemplateSyntaxError
+
+        try:
+            tree = _sandbox().parse(source)
+            other = _not_a_reference(tree)
+            references = list(_references(tree))
+        except TemplateSyntaxError as exc:
+            return malformed(exc.lineno or 1, f"référence mal écrite ({exc.message})")
+        except RecursionError:  # thousands of nested brackets: not a reference either
+            return malformed(1, "référence mal écrite (imbrication trop profonde)")
+        if other is not None:
+            return malformed(
+                other.lineno,
+                f"seules des références aux chiffres sont permises, pas {_construct(other)}",
+            )
     found = []
     covered: set[tuple[str, int]] = set()
     for dotted, lineno in references:
