@@ -27,6 +27,7 @@ from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from bilan.build import InvalidData
+from bilan.buildcache import CACHE_DIR
 from bilan.cli import app
 from bilan.models import THEMES
 from tests.conftest import DATA
@@ -191,7 +192,8 @@ def test_cli_builds_the_requested_formats_only(tmp_path: Path) -> None:
         "donnees/datapackage.json",
         *fiches,
     }
-    assert sorted(p.name for p in tmp_path.iterdir()) == [str(YEAR)]  # no temporary left over
+    # no temporary left over; the build cache aside (bilan.buildcache)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [CACHE_DIR, str(YEAR)]
 
 
 def test_a_year_without_a_report_is_a_clear_error(tmp_path: Path) -> None:
@@ -335,7 +337,7 @@ def test_a_failed_build_leaves_the_previous_one_untouched(real_data: Path, tmp_p
         build_report(out, real_data)
     assert "S001" in [d.code for d in raised.value.diagnostics if d.is_error]
     assert snapshot(out) == before
-    assert sorted(p.name for p in out.iterdir()) == [str(YEAR)]
+    assert sorted(p.name for p in out.iterdir()) == [CACHE_DIR, str(YEAR)]
 
 
 # --- index.html: every fiche, every action, every figure -----------------------------------

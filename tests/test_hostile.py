@@ -30,6 +30,7 @@ from typer.testing import CliRunner
 
 from bilan import writer
 from bilan.build import PROJECT_TEMPLATES, BuildOptions, build
+from bilan.buildcache import CACHE_DIR
 from bilan.cli import app
 from bilan.diagnostics import CODES, INVISIBLE, render_github, render_json, render_text
 from bilan.validate import MAX_PER_FILE, validate_data
@@ -1043,7 +1044,7 @@ def test_build_writes_only_into_its_output_folder(
     assert code == 0, output
     assert snapshot(data, templates) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*others_before, "out"])
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["2016"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [CACHE_DIR, "2016"]
 
 
 @pytest.mark.parametrize("out", ["data", ".", "data/build", "gabarits", "gabarits/sortie"])
@@ -1097,7 +1098,7 @@ def test_broken_template_keeps_previous_build(
     assert_french_and_clean(output)
     assert f"erreur : {expected}" in output and "le rapport précédent reste en place" in output
     assert snapshot(out) == before
-    assert sorted(p.name for p in out.iterdir()) == ["2016"]  # no staging folder left
+    assert sorted(p.name for p in out.iterdir() if p.name != CACHE_DIR) == ["2016"]  # no staging folder left
 
 
 @pytest.mark.parametrize("interruption", [KeyboardInterrupt, OSError])
@@ -1123,7 +1124,7 @@ def test_interrupted_write_keeps_previous_build(
         build(options)
     assert len(written) == 3
     assert snapshot(out) == before
-    assert sorted(p.name for p in out.iterdir()) == ["2016"]
+    assert sorted(p.name for p in out.iterdir() if p.name != CACHE_DIR) == ["2016"]
 
 
 def test_interrupted_swap_restores_previous_build(
@@ -1152,7 +1153,7 @@ def test_interrupted_swap_restores_previous_build(
         )
     assert len(calls) == 3  # the third puts the previous report back
     assert snapshot(out) == before
-    assert sorted(p.name for p in out.iterdir()) == ["2016"]
+    assert sorted(p.name for p in out.iterdir() if p.name != CACHE_DIR) == ["2016"]
 
 
 def test_invalid_data_keeps_previous_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ speed is measured by ``make bench`` (docs/performance.md).
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -15,13 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bilan import narrative, yamlio
+from bilan.build import PROJECT_TEMPLATES, BuildOptions, build
+from bilan.buildcache import CACHE_DIR
 from bilan.references import plain_references
 from bilan.validate import validate_data
 from tests.conftest import DATA, ROOT, DataMaker, fiche
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import generate  # noqa: E402
+import generate
 
 
 def _builder(text: str) -> tuple[object, list[object]]:
@@ -142,7 +145,9 @@ def _jinja_references(source: str) -> list[tuple[list[str], int]] | None:
 
 _text_pieces = st.sampled_from(
     ["{{", "}}", "{", "}", "{%", "%}", "{#", "#}", " ", "\n", "\r", ".", "[0]", "[07]", "[1]",
-     "chiffres", "actions", "total", "none", "not", "x_1", "é", "-", "|", "a b", "'k'"]
+     "chiffres", "actions", "total", "none", "not", "x_1", "é", "-", "|", "a b", "'k'",
+     "{{ chiffres.actions.total }}", "{{chiffres.par_action[1].titre}}", "{{ x_1 }}",
+     "{{ none }}", "{{\tchiffres.inconnu }}", "{{ a.b[0] }}", "{{- a }}"]
 )  # fmt: skip
 
 
@@ -180,3 +185,100 @@ def test_parallel_validation_is_the_serial_one(make_data: DataMaker) -> None:
             (i.stem, i.fiche) for i in serial.dataset.fiches
         ]
     assert {d.code for d in serial.diagnostics} >= {"S001", "Y001", "R001", "R005", "F002"}
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _build(data: Path, out: Path, cache: bool = True, templates: Path | None = None) -> Path:
+    options = BuildOptions(
+        year=2016,
+        data=data,
+        out=out,
+        templates=templates,
+        formats=frozenset({"html", "md", "data"}),
+        cache=cache,
+    )
+    return build(options).target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+EDITS = {
+    "one-fiche": lambda data, _t: _edit(
+        data / "actions" / "p11-salles-de-spectacle.yaml",
+        "Signature d'une convention tripartite",
+        "Signature (modifiée) d'une convention tripartite",
+    ),
+    "report-settings": lambda data, _t: _edit(
+        data / "rapports" / "2016" / "rapport.yaml", "Janvier 2017", "Février 2017"
+    ),
+    "communes": lambda data, _t: _edit(data / "communes.yaml", "nom: Baillargues", "nom: Baillargue"),
+    "narrative": lambda data, _t: _edit(
+        data / "rapports" / "2016" / "01-rappel-demarche.md", "schéma", "schéma (modifié)"
+    ),
+    "template": lambda _d, templates: _edit(
+        templates / "_fiche.html.j2", "Difficultés rencontrées", "Difficultés constatées"
+    ),
+    "new-fiche": lambda data, _t: (data / "actions" / "p13-nouvelle-action.yaml").write_text(
+        fiche("p13-nouvelle-action", kind="prospective", number=13), "utf-8"
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_incremental_build_is_the_full_build(real_data: Path, tmp_path: Path, edit: str) -> None:
+    templates = tmp_path / "gabarits"
+    shutil.copytree(PROJECT_TEMPLATES, templates)
+    out = tmp_path / "out"
+    first = _build(real_data, out, templates=templates)
+    kept = (first / "actions" / "e04-reseau-finances-fiscalite.html").stat().st_ino
+    EDITS[edit](real_data, templates)
+    incremental = _snapshot(_build(real_data, out, templates=templates))
+    full = _snapshot(_build(real_data, tmp_path / "full", cache=False, templates=templates))
+    assert incremental == full
+    page = (out / "2016" / "actions" / "e04-reseau-finances-fiscalite.html").stat().st_ino
+    assert (page == kept) == (edit in ("one-fiche", "narrative", "new-fiche"))  # linked
+
+
+def test_a_damaged_or_edited_cache_or_output_is_not_trusted(
+    real_data: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    target = _build(real_data, out)
+    expected = _snapshot(target)
+    cache = out / CACHE_DIR
+    for path in cache.iterdir():
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2] + b"\x00garbage" + data[len(data) // 2 :])
+    page = target / "actions" / "e04-reseau-finances-fiscalite.html"
+    page.write_text("modifiée à la main", "utf-8")
+    assert _snapshot(_build(real_data, out)) == expected
+    _edit(page, "<html", "<html data-modifie")
+    assert _snapshot(_build(real_data, out)) == expected
+
+
+def test_cached_fiches_are_not_read_again(
+    real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _build(real_data, tmp_path / "out")
+    _edit(real_data / "actions" / "e07-archives.yaml", "titre:", "titre: Archives ;")
+    parsed: list[str] = []
+    real_parse = yamlio.parse
+
+    def counting(text: str, path: str) -> tuple[yamlio.Document | None, list[object]]:
+        parsed.append(Path(path).name)
+        return real_parse(text, path)
+
+    monkeypatch.setattr(yamlio, "parse", counting)
+    _build(real_data, tmp_path / "out")
+    assert [name for name in parsed if name.startswith(("e", "p"))] == ["e07-archives.yaml"]

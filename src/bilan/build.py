@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 
 from bilan import charts, opendata
+from bilan.buildcache import BuildCache, code_salt
 from bilan.dataset import display_path
 from bilan.diagnostics import Diagnostic
 from bilan.errors import BuildError, UsageError
@@ -60,6 +61,8 @@ class BuildOptions:
     templates: Path | None = None
     formats: frozenset[str] = frozenset(FORMATS)
     pdf_requested: bool = False
+    cache: bool = True
+    """Reuse what the previous build left in OUT/.bilan-cache/ (see bilan.buildcache)."""
 
 
 @dataclass
@@ -195,7 +198,11 @@ def build(options: BuildOptions) -> BuildResult:
         if not folder.is_dir():
             raise UsageError(f"dossier de gabarits introuvable : {display_path(folder)}")
     check_output_folder(options.out, [options.data, *dirs])
-    validation = validate_data(options.data, years=[options.year])
+    target = options.out / str(options.year)
+    cache = BuildCache(options.out, options.year, code_salt(dirs)) if options.cache else None
+    validation = validate_data(
+        options.data, years=[options.year], cache=None if cache is None else cache.fiches
+    )
     if not validation.ok:
         raise InvalidData(validation.diagnostics)
     dataset = validation.dataset
@@ -207,10 +214,15 @@ def build(options: BuildOptions) -> BuildResult:
             f"ajoutez une entrée « {options.year}: » sous « bilans » dans les fiches",
         )
     fiches = [item.fiche for item in dataset.fiches]
-    figures = compute(fiches, dataset.communes, options.year)
+    figures = validation.figures.get(options.year) or compute(
+        fiches, dataset.communes, options.year
+    )
     namespace = {"chiffres": figures}
     window = narrative.meta.calendrier
     views = fiche_views(fiches, options.year, window.debut, window.fin)
+    if cache is not None:
+        digests = {item.fiche.id: item.digest for item in dataset.fiches}
+        cache.prepare(narrative.meta, dataset.communes, digests, views)
     context: dict[str, Any] = {
         "rapport": narrative.meta,
         "annee": options.year,
@@ -226,8 +238,8 @@ def build(options: BuildOptions) -> BuildResult:
     }
     files: dict[str, bytes] = {}
     renderers: dict[str, Callable[[], dict[str, bytes]]] = {
-        "html": lambda: _html(dirs, context, views),
-        "md": lambda: _markdown(dirs, context, options.year),
+        "html": lambda: _html(dirs, context, views, cache, target),
+        "md": lambda: _markdown(dirs, context, options.year, cache),
         "data": lambda: _data(figures, narrative),
     }
     notices: list[str] = []
@@ -246,9 +258,11 @@ def build(options: BuildOptions) -> BuildResult:
                 notices.append(f"PDF non produit : {error.message}. {error.hint}")
     except TemplateError as error:
         raise template_error(error) from None
-    target = options.out / str(options.year)
-    write_atomically(target, files)
-    return BuildResult(target, sorted(files), validation.diagnostics, notices)
+    reused = set() if cache is None else cache.reused
+    write_atomically(target, files, reused)
+    if cache is not None:
+        cache.save(target, (item.digest for item in dataset.fiches))
+    return BuildResult(target, sorted({*files, *reused}), validation.diagnostics, notices)
 
 
 def template_error(error: TemplateError) -> BuildError:
@@ -275,12 +289,27 @@ def _template_line(error: TemplateError) -> str:
     return f" {display_path(Path(frames[-1].filename))}, ligne {frames[-1].lineno}"
 
 
-def _html(dirs: list[Path], context: dict[str, Any], views: list[FicheView]) -> dict[str, bytes]:
+PAGE_CONTEXT = ("rapport", "annee", "communes", "metropole")
+"""What a fiche page shows besides its fiche: no more than its cache key covers."""
+
+
+def _html(
+    dirs: list[Path],
+    context: dict[str, Any],
+    views: list[FicheView],
+    cache: BuildCache | None = None,
+    target: Path | None = None,
+) -> dict[str, bytes]:
+    """The site; with a cache, the pages that did not change are left out (kept)."""
     env = environment(dirs)
+    env.fragment_cache = cache  # type: ignore[attr-defined]
     files = {"index.html": env.get_template("index.html.j2").render(context, page="index")}
     page = env.get_template("action.html.j2")
+    shared = {name: context[name] for name in PAGE_CONTEXT}
     for view in views:
-        files[f"actions/{view.id}.html"] = page.render(context, vue=view, page="action")
+        name = f"actions/{view.id}.html"
+        if cache is None or target is None or not cache.page(target, name, view):
+            files[name] = page.render(shared, vue=view, page="action")
     files["accessibilite.html"] = env.get_template("accessibilite.html.j2").render(
         context, page="accessibilite"
     )
@@ -291,8 +320,11 @@ def _html(dirs: list[Path], context: dict[str, Any], views: list[FicheView]) -> 
     return out
 
 
-def _markdown(dirs: list[Path], context: dict[str, Any], year: int) -> dict[str, bytes]:
+def _markdown(
+    dirs: list[Path], context: dict[str, Any], year: int, cache: BuildCache | None = None
+) -> dict[str, bytes]:
     env = text_environment(dirs)
+    env.fragment_cache = cache  # type: ignore[attr-defined]
     env.filters["decaler_titres"] = shift_headings
     text = env.get_template("bilan.md.j2").render(context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"  # templates leave blank runs

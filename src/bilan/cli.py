@@ -192,6 +192,14 @@ def build(
             help="Sorties à produire (répétable) : html, md, data, pdf. Par défaut : toutes.",
         ),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Reconstruit tout, sans reprendre ce que la construction précédente a laissé "
+            "dans OUT/.bilan-cache/ (fiches vérifiées, pages inchangées).",
+        ),
+    ] = False,
 ) -> None:
     """Construit le rapport d'une année : site HTML, PDF, Markdown et données ouvertes.
 
@@ -212,6 +220,7 @@ def build(
             templates=templates,
             formats=chosen,
             pdf_requested=bool(formats) and "pdf" in chosen,
+            cache=not no_cache,
         )
         try:
             result = run_build(options)

@@ -8,8 +8,10 @@ single run reports every problem.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from bilan.errors import UsageError
 from bilan.models import CommunesFile, Fiche
 from bilan.validation import check_model
 from bilan.workers import choose_jobs, gc_paused, ordered_map
-from bilan.yamlio import MAX_BYTES, Document, load_bytes, too_large
+from bilan.yamlio import MAX_BYTES, Document, decode, load_bytes, too_large
 
 ACTIONS_DIR = "actions"
 COMMUNES_FILE = "communes.yaml"
@@ -32,6 +34,8 @@ class LoadedFiche:
     doc: Document
     fiche: Fiche
     stem: str
+    digest: str = ""
+    """Hash of the file's bytes: what the build cache knows the fiche by."""
 
 
 @dataclass
@@ -61,18 +65,23 @@ def display_path(path: Path) -> str:
     return Path(relative).as_posix()
 
 
-def read_bytes(path: Path, root: Path) -> tuple[bytes | None, list[Diagnostic]]:
+def read_bytes(
+    path: Path, root: Path, *, folder_inside: bool = False
+) -> tuple[bytes | None, list[Diagnostic]]:
     """The bytes of one file of the data folder, or why they must not be read: a link out
     of the folder (F003, whose target is never opened), too large (F004), not a regular
-    file, a broken or looping link, no permission (F005)."""
+    file, a broken or looping link, no permission (F005). ``folder_inside``: the folder
+    that holds ``path`` is known to be inside ``root``, links resolved, so that a file
+    that is not a link needs no resolving (which costs more than reading it)."""
     shown = display_path(path)
     try:
-        resolved = path.resolve(strict=True)
+        trusted = folder_inside and not path.is_symlink()
+        resolved = path if trusted else path.resolve(strict=True)
     except RuntimeError:  # a symbolic link loop, before Python 3.13
         return None, [unreadable(shown, OSError(errno.ELOOP, os.strerror(errno.ELOOP)))]
     except OSError as exc:
         return None, [unreadable(shown, exc)]
-    if not resolved.is_relative_to(root.resolve()):
+    if not trusted and not resolved.is_relative_to(root.resolve()):
         return None, [
             Diagnostic(
                 shown,
@@ -127,18 +136,24 @@ def unreadable(shown: str, exc: OSError) -> Diagnostic:
     )
 
 
-def load_dataset(data_dir: Path, jobs: int | None = None) -> tuple[DataSet, list[Diagnostic]]:
+def load_dataset(
+    data_dir: Path, jobs: int | None = None, cache: MutableMapping[str, Fiche] | None = None
+) -> tuple[DataSet, list[Diagnostic]]:
     """Load and validate, file by file, everything the data folder holds.
 
     The fiches are read and parsed by ``jobs`` processes (default: the cores available,
     one for a small folder), then validated here, in file-name order: the result is the
-    same whatever the number of processes.
+    same whatever the number of processes. ``cache`` (file hash → fiche, see
+    :mod:`bilan.buildcache`) gives the fiches whose bytes did not change, unparsed, and
+    receives the others.
     """
     with gc_paused():
-        return _load(data_dir, jobs)
+        return _load(data_dir, jobs, cache)
 
 
-def _load(data_dir: Path, jobs: int | None) -> tuple[DataSet, list[Diagnostic]]:
+def _load(
+    data_dir: Path, jobs: int | None, cache: MutableMapping[str, Fiche] | None
+) -> tuple[DataSet, list[Diagnostic]]:
     if not data_dir.is_dir():
         raise UsageError(
             f"dossier de données introuvable : {display_path(data_dir)}",
@@ -169,25 +184,36 @@ def _load(data_dir: Path, jobs: int | None) -> tuple[DataSet, list[Diagnostic]]:
     actions_dir = data_dir / ACTIONS_DIR
     listed = sorted(actions_dir.iterdir())
     entries = [path for path in listed if not path.name.startswith(".")]
-    read = ordered_map(read_entry, entries, choose_jobs(jobs, len(entries)), data_dir)
-    for path, (counted, doc, found) in zip(entries, read, strict=True):
+    known = None if cache is None else frozenset(cache)
+    inside = actions_dir.resolve().is_relative_to(data_dir.resolve())
+    jobs = choose_jobs(jobs, len(entries))
+    read = ordered_map(read_entry, entries, jobs, data_dir, known, inside)
+    for path, (counted, doc, found, digest) in zip(entries, read, strict=True):
         dataset.files += counted
         diagnostics += found
         if doc is None:
             dataset.unloaded += counted
             continue
-        fiche, found = check_model(doc, Fiche)
-        diagnostics += found
+        fiche = cache.get(digest) if cache is not None else None
+        if fiche is None:
+            fiche, found = check_model(doc, Fiche)
+            diagnostics += found
+            if fiche is not None and cache is not None:
+                cache[digest] = fiche
         if fiche is not None:
-            dataset.fiches.append(LoadedFiche(doc, fiche, path.stem))
+            dataset.fiches.append(LoadedFiche(doc, fiche, path.stem, digest))
         else:
             dataset.unloaded += 1
     return dataset, diagnostics
 
 
-def read_entry(path: Path, data_dir: Path) -> tuple[bool, Document | None, list[Diagnostic]]:
+def read_entry(
+    path: Path, data_dir: Path, known: frozenset[str] | None = None, folder_inside: bool = False
+) -> tuple[bool, Document | None, list[Diagnostic], str]:
     """One entry of the actions folder: whether it counts as a fiche file, its document,
-    and what went wrong. Runs in the worker processes: no validation here."""
+    what went wrong, and, with a build cache, the hash of its bytes: a file whose hash is
+    ``known`` (a fiche in the cache) is not parsed. Runs in the worker processes: no
+    validation here. ``folder_inside``: see :func:`read_bytes`."""
     if path.suffix != ".yaml" or not (path.is_file() or path.is_symlink()):
         return (
             False,
@@ -203,6 +229,15 @@ def read_entry(path: Path, data_dir: Path) -> tuple[bool, Document | None, list[
                     "renommez-le en « .yaml » s'il s'agit d'une fiche, sinon déplacez-le",
                 )
             ],
+            "",
         )
-    doc, found = read_file(path, data_dir)
-    return True, doc, found
+    raw, found = read_bytes(path, data_dir, folder_inside=folder_inside)
+    if raw is None:
+        return True, None, found, ""
+    digest = "" if known is None else hashlib.blake2b(raw, digest_size=16).hexdigest()
+    shown = display_path(path)
+    if known is not None and digest in known:
+        text, found = decode(raw, shown)  # the same bytes decoded without error before
+        return True, None if text is None else Document.unread(shown, text), found, digest
+    doc, found = load_bytes(raw, shown)
+    return True, doc, found, digest

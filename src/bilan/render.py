@@ -25,6 +25,7 @@ from bilan.quarters import quarter_label
 LOCALE = "fr_FR"
 
 
+@lru_cache(maxsize=65536, typed=True)  # Babel takes 30 µs a number; tables repeat them
 def number(value: float | int | None) -> str:
     """441888 → « 441 888 » (narrow no-break space), 0.5 → « 0,5 »."""
     if value is None:
@@ -32,6 +33,7 @@ def number(value: float | int | None) -> str:
     return format_decimal(value, locale=LOCALE)
 
 
+@lru_cache(maxsize=65536, typed=True)
 def euros(value: float | int) -> str:
     """21214690 → « 21 214 690 € » (cents only when there are some)."""
     fmt = "#,##0\u00a0¤" if float(value).is_integer() else "#,##0.00\u00a0¤"
@@ -135,6 +137,7 @@ def environment(dirs: Sequence[Path]) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["bilan.buildcache.FragmentCache"],  # {% cache %}: incremental builds
     )
     env.filters.update(
         nombre=number,

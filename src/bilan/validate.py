@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
 from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from bilan import rules
 from bilan.dataset import DataSet, load_dataset
 from bilan.diagnostics import Diagnostic, Severity, errors
 from bilan.figures import compute
+from bilan.models import Fiche
 from bilan.narrative import Narrative, check_references, load_narrative, report_years
+from bilan.workers import gc_paused
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class Validation:
     narratives: dict[int, Narrative]
     diagnostics: list[Diagnostic]
     files: int
+    figures: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """The consolidated figures of each report year, computed to check its references."""
 
     @property
     def ok(self) -> bool:
@@ -29,13 +35,27 @@ class Validation:
 
 
 def validate_data(
-    data_dir: Path, years: list[int] | None = None, jobs: int | None = None
+    data_dir: Path,
+    years: list[int] | None = None,
+    jobs: int | None = None,
+    cache: MutableMapping[str, Fiche] | None = None,
 ) -> Validation:
     """Load everything, run every rule; never raises on bad data (only on a missing folder).
-    ``jobs``: processes that read the fiches (see :func:`bilan.dataset.load_dataset`)."""
-    dataset, diagnostics = load_dataset(data_dir, jobs)
+    ``jobs`` and ``cache``: see :func:`bilan.dataset.load_dataset`."""
+    with gc_paused():  # all of it lives until the end of the command: see bilan.workers
+        return _validate(data_dir, years, jobs, cache)
+
+
+def _validate(
+    data_dir: Path,
+    years: list[int] | None,
+    jobs: int | None,
+    cache: MutableMapping[str, Fiche] | None,
+) -> Validation:
+    dataset, diagnostics = load_dataset(data_dir, jobs, cache)
     diagnostics += rules.check(dataset)
     narratives: dict[int, Narrative] = {}
+    computed: dict[int, dict[str, Any]] = {}
     files = dataset.files
     for year in report_years(data_dir) if years is None else years:
         narrative, found = load_narrative(data_dir, year)
@@ -52,7 +72,9 @@ def validate_data(
         if dataset.communes is not None:
             figures = compute([item.fiche for item in dataset.fiches], dataset.communes, year)
             diagnostics += check_references(narrative, {"chiffres": figures})
-    return Validation(dataset, narratives, capped(sorted(set(diagnostics), key=_ORDER)), files)
+            computed[year] = figures
+    found = capped(sorted(set(diagnostics), key=_ORDER))
+    return Validation(dataset, narratives, found, files, computed)
 
 
 _ORDER = attrgetter("path", "line", "column", "code", "severity", "message", "hint")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path, PurePosixPath
 
 from bilan.errors import BuildError, UsageError
@@ -35,17 +35,28 @@ def _safe_relative(name: str) -> PurePosixPath:
     return path
 
 
-def write_atomically(target: Path, files: Mapping[str, bytes]) -> None:
-    """Write ``files`` (relative POSIX paths → bytes) as the new content of ``target``."""
+def write_atomically(
+    target: Path, files: Mapping[str, bytes], reuse: Collection[str] = ()
+) -> None:
+    """Write ``files`` (relative POSIX paths → bytes) as the new content of ``target``,
+    with the files named in ``reuse`` kept as they are in the current ``target`` (linked,
+    not copied: an incremental build rewrites only what changed)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     staging.chmod(0o755)
     previous = target.parent / f".{target.name}.previous"
+    folders = {staging}
     try:
-        for name in sorted(files):
-            path = staging.joinpath(*_safe_relative(name).parts)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(files[name])
+        for name in sorted({*files, *reuse}):
+            parts = _safe_relative(name).parts
+            path = staging.joinpath(*parts)
+            if path.parent not in folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(path.parent)
+            if name in files:
+                path.write_bytes(files[name])
+            else:
+                _link(target.joinpath(*parts), path)
         if previous.exists():
             shutil.rmtree(previous)
         if target.exists():
@@ -58,3 +69,11 @@ def write_atomically(target: Path, files: Mapping[str, bytes]) -> None:
         if previous.exists() and not target.exists():
             os.replace(previous, target)
         raise
+
+
+def _link(source: Path, path: Path) -> None:
+    """A second name for ``source`` (a copy where the file system has no hard links)."""
+    try:
+        os.link(source, path)
+    except OSError:
+        shutil.copy2(source, path)

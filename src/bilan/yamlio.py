@@ -58,6 +58,9 @@ _SCALAR_TAGS = {
 }
 
 
+_UNREAD = object()
+
+
 @dataclass
 class _Where:
     """Where each part of a document stands."""
@@ -73,16 +76,32 @@ class Document:
 
     A document read by the quick path keeps its text instead of positions: they are found
     by a second, position-keeping parse of that text the first time a diagnostic needs
-    one, which for valid data is never (see :func:`parse`).
+    one, which for valid data is never (see :func:`parse`). A document whose fiche comes
+    from the build cache (:meth:`unread`) is not even parsed, unless asked.
     """
 
-    __slots__ = ("_text", "_where", "data", "path")
+    __slots__ = ("_data", "_text", "_where", "path")
 
     def __init__(self, path: str, data: Any, text: str | None = None) -> None:
         self.path = path
-        self.data = data
+        self._data = data
         self._text = text
         self._where = _Where() if text is None else None
+
+    @classmethod
+    def unread(cls, path: str, text: str) -> Document:
+        """The document of a text already read without error, by an earlier build."""
+        return cls(path, _UNREAD, text)
+
+    @property
+    def data(self) -> Any:
+        if self._data is _UNREAD:
+            self._located()
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value
 
     def _located(self) -> _Where:
         if self._where is None:
@@ -94,6 +113,8 @@ class Document:
             finally:
                 loader.dispose()
             self._where = builder.doc._located()
+            if self._data is _UNREAD:
+                self._data = builder.doc.data
             self._text = None
         return self._where
 
