@@ -30,7 +30,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from jinja2 import nodes
+from jinja2 import TemplateRuntimeError, nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
 from jinja2.runtime import Context
@@ -317,4 +317,7 @@ def _value_key(cache: BuildCache, value: Any) -> str:
         return "vue:" + cache.view_keys[value.id]
     if value is None or isinstance(value, str | int | float | bool):
         return f"{type(value).__name__}:{value!r}"
-    raise TypeError(f"clé de cache non prise en charge : {type(value).__name__}")
+    raise TemplateRuntimeError(
+        f"{{% cache %}} : une valeur de type {type(value).__name__} ne peut pas servir de clé "
+        "(une vue de fiche, un texte, un nombre, un booléen ou none)"
+    )
