@@ -217,3 +217,11 @@ def test_a_fiche_that_fails_to_load_is_not_also_a_numbering_gap(make_data: DataM
         }
     )
     assert [code for _name, code, _l, _c in found(data)] == ["S001"]
+
+
+def test_unknown_key_in_a_nested_block_suggests_from_that_block(make_data: DataMaker) -> None:
+    text = fiche().replace("    numero: 1\n", "    numro: 1\n")
+    found_codes = validate_data(make_data({"e01-test.yaml": text})).diagnostics
+    unknown = next(d for d in found_codes if d.code == "S001")
+    assert (unknown.line, unknown.column) == (5, 5)
+    assert "numero" in unknown.hint

@@ -28,7 +28,6 @@ from bilan.narrative import Narrative, render_text
 from bilan.render import (
     environment,
     finalize_figure,
-    markdown,
     template_dirs,
     text_environment,
 )
@@ -103,7 +102,7 @@ class PartView:
         return f"{self.numero} : {self.titre}" if self.numero else self.titre
 
 
-def _part_id(numero: str | None, titre: str, index: int) -> str:
+def _part_id(numero: str | None, index: int) -> str:
     if numero is None:
         return "edito" if index == 0 else f"texte-{index}"
     slug = numero.lower().replace(" ", "-")
@@ -116,7 +115,7 @@ def part_views(narrative: Narrative, namespace: dict[str, Any]) -> list[PartView
         section = part.section
         views.append(
             PartView(
-                id=_part_id(section.numero, section.titre, index),
+                id=_part_id(section.numero, index),
                 numero=section.numero,
                 titre=render_text(section.titre, namespace, finalize_figure),
                 markdown=render_text(part.body, namespace, finalize_figure),
@@ -124,14 +123,6 @@ def part_views(narrative: Narrative, namespace: dict[str, Any]) -> list[PartView
             )
         )
     return views
-
-
-def shift_headings(text: str, shift: int) -> str:
-    """Markdown with every ATX heading moved ``shift`` levels down (## → ###)."""
-    lines = text.split("\n")
-    for line in markdown().heading_lines(text):
-        lines[line] = "#" * shift + lines[line]
-    return "\n".join(lines)
 
 
 def consolidated_charts(figures: dict[str, Any]) -> dict[str, Any]:
@@ -325,7 +316,6 @@ def _markdown(
 ) -> dict[str, bytes]:
     env = text_environment(dirs)
     env.fragment_cache = cache  # type: ignore[attr-defined]
-    env.filters["decaler_titres"] = shift_headings
     text = env.get_template("bilan.md.j2").render(context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"  # templates leave blank runs
     return {f"bilan-{year}.md": text.encode("utf-8")}

@@ -163,11 +163,20 @@ def hard_breaks(text: str) -> str:
     return _SOFT_BREAK.sub("  \n", text)
 
 
+def shift_headings(text: str, shift: int) -> str:
+    """Markdown with every ATX heading moved ``shift`` levels down (## → ###)."""
+    lines = text.split("\n")
+    for line in markdown().heading_lines(text):
+        lines[line] = "#" * shift + lines[line]
+    return "\n".join(lines)
+
+
 def text_environment(dirs: Sequence[Path]) -> Environment:
     """Same templates folder, for Markdown output: no HTML escaping."""
     env = environment(dirs)
     env.autoescape = False
     env.filters["sauts_de_ligne"] = hard_breaks
+    env.filters["decaler_titres"] = shift_headings
     env.finalize = no_raw_html
     return env
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bilan.dataset import ACTIONS_DIR, DataSet, LoadedFiche, display_path
 from bilan.diagnostics import Diagnostic, Severity
+from bilan.figures import cell_level
 from bilan.models import Cell, Quarter
 from bilan.quarters import quarter_index
 from bilan.yamlio import Document, Path_
@@ -175,12 +176,6 @@ def communes_file_unique(dataset: DataSet) -> Iterator[Diagnostic]:
             seen.setdefault(value, index)
 
 
-def _phase_level(cell: Cell) -> int | None:
-    if cell is None:
-        return None
-    return max(cell) if isinstance(cell, list) else cell
-
-
 def _calendar_rows(
     item: LoadedFiche,
 ) -> Iterator[tuple[int, Path_, int | None, list[Cell], Quarter]]:
@@ -207,7 +202,7 @@ def phases_do_not_go_back(dataset: DataSet) -> Iterator[Diagnostic]:
         for _year, path, _result, cells, _start in _calendar_rows(item):
             floor = 0  # the lowest phase of the most advanced cell so far
             for index, cell in enumerate(cells):
-                level = _phase_level(cell)
+                level = cell_level(cell)
                 if level is None:
                     continue
                 if level < floor:
@@ -299,7 +294,7 @@ def not_started_means_early(dataset: DataSet) -> Iterator[Diagnostic]:
                     continue
                 position = end - start
                 cell = cells[position] if 0 <= position < len(cells) else None
-                level = _phase_level(cell)
+                level = cell_level(cell)
                 if level is not None and level >= 3:
                     yield _at(
                         item.doc,

@@ -68,16 +68,17 @@ def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
 def field_at(
     model: type[BaseModel], loc: tuple[Any, ...]
 ) -> tuple[type[BaseModel], FieldInfo | None]:
-    """The model that holds the last field named in ``loc``, and that field."""
+    """Walk ``loc`` through the models: the model the data at ``loc`` must match, and the
+    last field named on the way (None at the top). Non-field segments (indexes, union
+    member names) are skipped."""
     current, found = model, None
-    holder = model
     for segment in loc:
         if isinstance(segment, str) and segment in current.model_fields:
-            holder, found = current, current.model_fields[segment]
+            found = current.model_fields[segment]
             nested = list(dict.fromkeys(_models_in(found.annotation)))
             if len(nested) == 1:
                 current = nested[0]
-    return holder, found
+    return current, found
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
@@ -131,7 +132,7 @@ def _one(doc: Document, model: type[BaseModel], path: Path_, errors_here: list[A
     error = errors_here[0]
     kind = error["type"]
     loc = tuple(error["loc"])
-    _holder, info = field_at(model, loc)
+    _model, info = field_at(model, loc)
     described = (info.description or "") if info else ""
     name = _label(path)
 
@@ -139,18 +140,13 @@ def _one(doc: Document, model: type[BaseModel], path: Path_, errors_here: list[A
         line, column = doc.locate(path, key=key)
         return Diagnostic(doc.path, line, column, code, Severity.ERROR, message, hint)
 
+    parent = field_at(model, loc[:-1])[0]  # the block that misses or has the key
     if kind == "missing":
-        container = field_at(model, loc[:-1])[1] if loc[:-1] else None
-        parent = next(iter(_models_in(container.annotation)), model) if container else model
         field = parent.model_fields.get(str(loc[-1]))
         hint = (field.description or "") if field else ""
         return diag("S002", f"champ obligatoire « {loc[-1]} » manquant", hint)
     if kind == "extra_forbidden":
-        known = (
-            list(field_at(model, loc[:-1])[0].model_fields)
-            if loc[:-1]
-            else list(model.model_fields)
-        )
+        known = list(parent.model_fields)
         close = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6)
         hint = (
             f"vouliez-vous dire « {close[0]} » ?"
