@@ -723,3 +723,22 @@ def test_json_rows_equal_csv_rows(report: Path) -> None:
     assert payload["annee"] == YEAR
     assert [{k: as_csv_cell(v) for k, v in action.items()} for action in payload["actions"]] == rows
     assert payload["chiffres"]["actions"]["total"] == PUBLISHED["total"]
+
+
+def test_json_has_one_action_per_line(report: Path) -> None:
+    """actions.json is indented, each action on its own line (one line of a diff)."""
+    text = (report / "donnees" / "actions.json").read_text("utf-8")
+    payload = json.loads(text)
+    lines = text.splitlines()
+    for key, items, indent in (
+        ("actions", payload["actions"], "    "),
+        ("par_action", payload["chiffres"]["par_action"], "      "),
+    ):
+        expected = [
+            indent + json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+            for item in items
+        ]
+        start = lines.index(f'{indent[:-2]}"{key}": [') + 1
+        assert [line.rstrip(",") for line in lines[start : start + len(items)]] == expected
+        assert lines[start + len(items)] in (f"{indent[:-2]}],", f"{indent[:-2]}]")
+    assert text.startswith('{\n  "actions": [\n') and text.endswith("\n}\n")

@@ -7,6 +7,7 @@ speed is measured by ``make bench`` (docs/performance.md).
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -15,10 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bilan import narrative, yamlio
+from bilan import narrative, rules, yamlio
 from bilan.build import PROJECT_TEMPLATES, BuildOptions, build
-from bilan.buildcache import CACHE_DIR
+from bilan.buildcache import CACHE_DIR, BuildCache, code_salt
+from bilan.dataset import LoadedFiche
+from bilan.diagnostics import Diagnostic
+from bilan.models import Fiche
 from bilan.references import plain_references
+from bilan.render import environment, single_blank_lines
 from bilan.validate import validate_data
 from tests.conftest import DATA, ROOT, DataMaker, fiche
 
@@ -232,6 +237,12 @@ EDITS = {
     "new-fiche": lambda data, _t: (data / "actions" / "p13-nouvelle-action.yaml").write_text(
         fiche("p13-nouvelle-action", kind="prospective", number=13), "utf-8"
     ),
+    "figure": lambda data, _t: _edit(
+        data / "actions" / "p11-salles-de-spectacle.yaml", "etat: en-cours", "etat: terminee"
+    ),
+    "warning": lambda data, _t: _edit(
+        data / "actions" / "e04-reseau-finances-fiscalite.yaml", "titre:", "titre: Archives ;"
+    ),
 }
 
 
@@ -247,7 +258,7 @@ def test_incremental_build_is_the_full_build(real_data: Path, tmp_path: Path, ed
     full = _snapshot(_build(real_data, tmp_path / "full", cache=False, templates=templates))
     assert incremental == full
     page = (out / "2016" / "actions" / "e04-reseau-finances-fiscalite.html").stat().st_ino
-    assert (page == kept) == (edit in ("one-fiche", "narrative", "new-fiche"))  # linked
+    assert (page == kept) == (edit in ("one-fiche", "narrative", "new-fiche", "figure"))  # linked
 
 
 def test_a_damaged_or_edited_cache_or_output_is_not_trusted(
@@ -282,3 +293,97 @@ def test_cached_fiches_are_not_read_again(
     monkeypatch.setattr(yamlio, "parse", counting)
     _build(real_data, tmp_path / "out")
     assert [name for name in parsed if name.startswith(("e", "p"))] == ["e07-archives.yaml"]
+
+
+def test_unchanged_fiches_are_only_summarised(
+    real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After one edit, the cache's copy of a fiche is read whole only for the pages made
+    again (the edited fiche's neighbours, which link to it) and the headings they show
+    (their own neighbours'); the fiche rules run on the edited fiche only."""
+    _build(real_data, tmp_path / "out")
+    _edit(real_data / "actions" / "e07-archives.yaml", "titre:", "titre: Archives ;")
+    read: list[str] = []
+    checked: list[str] = []
+    real_fiche, real_findings = BuildCache.fiche, rules.fiche_findings
+
+    def counting_fiche(self: BuildCache, digest: str) -> Fiche:
+        fiche = real_fiche(self, digest)
+        read.append(fiche.id)
+        return fiche
+
+    def counting_findings(item: LoadedFiche, context: rules.RuleContext) -> list[Diagnostic]:
+        checked.append(item.id)
+        return real_findings(item, context)
+
+    monkeypatch.setattr(BuildCache, "fiche", counting_fiche)
+    monkeypatch.setattr(rules, "fiche_findings", counting_findings)
+    _build(real_data, tmp_path / "out")
+    assert checked == ["e07-archives"]
+    assert sorted(read) == [
+        "e05-groupements-achats",
+        "e06-maintenance-equipements-climatiques",
+        "e08-pcaet",
+        "e09-sig-intercommunal",
+    ]
+
+
+def test_diagnostics_are_the_same_from_the_cache(real_data: Path, tmp_path: Path) -> None:
+    """Warnings found in the previous build come back from the cache, unchanged."""
+    fiche_e04 = real_data / "actions" / "e04-reseau-finances-fiscalite.yaml"
+    _edit(fiche_e04, "    titre: Réseau thématique Finances et fiscalité", "    titre: Archives")
+    _edit(real_data / "actions" / "e07-archives.yaml", "phases: [", "phases: [4, ")
+    expected = validate_data(real_data).diagnostics
+    assert {d.code for d in expected} >= {"R005", "R010", "R013"}
+    options = BuildOptions(
+        year=2016, data=real_data, out=tmp_path / "out", formats=frozenset({"data"})
+    )
+    first, second = build(options), build(options)
+    assert first.diagnostics == second.diagnostics == expected
+
+
+def test_a_damaged_cached_fiche_is_read_from_its_file(real_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    expected = _snapshot(_build(real_data, tmp_path / "full", cache=False))
+    _build(real_data, out)
+    lines = (out / CACHE_DIR / "fiches.jsonl").read_bytes().split(b"\n")
+    damaged = [line.replace(b'"titre":', b'"titre"', 1) for line in lines]  # each JSON broken
+    (out / CACHE_DIR / "fiches.jsonl").write_bytes(b"\n".join(damaged))
+    (out / CACHE_DIR / "2016.findings.json").unlink()  # every fiche is checked again
+    assert _snapshot(_build(real_data, out)) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="a\n", max_size=12), max_size=8))
+def test_blank_lines_are_single_whatever_the_pieces(pieces: list[str]) -> None:
+    """The build cache keeps Markdown fragments with single blank lines: the whole report
+    is then the same as if the whole had been normalised at once."""
+    whole = "".join(pieces)
+    expected = re.sub(r"\n{3,}", "\n\n", whole)
+    assert single_blank_lines(whole) == expected
+    assert single_blank_lines("".join(map(single_blank_lines, pieces))) == expected
+    assert single_blank_lines(whole.encode()) == expected.encode()
+
+
+def test_cached_loops_render_as_plain_loops(tmp_path: Path) -> None:
+    """``{% cache for %}`` gives what a ``{% for %}`` around ``{% cache %}`` gives, with or
+    without a cache, nested fragments included, twice (from the cache the second time)."""
+    (tmp_path / "t.html.j2").write_text(
+        "{% cache for n in nombres, suffixe %}<{{ n }}{{ suffixe }}>"
+        "{% cache n %}[{{ n * 2 }}]{% endcache %}{% endcache %}|"
+        "{% for n in nombres %}<{{ n }}{{ suffixe }}>[{{ n * 2 }}]{% endfor %}",
+        "utf-8",
+    )
+    env = environment([tmp_path])
+    template = env.get_template("t.html.j2")
+    context = {"nombres": [1, 2, 3, 2], "suffixe": "&"}
+    plain = template.render(context)
+    looped, expected = plain.split("|")
+    assert looped == expected == "<1&amp;>[2]<2&amp;>[4]<3&amp;>[6]<2&amp;>[4]"
+    salt = code_salt([tmp_path])
+    for _ in range(2):
+        cache = BuildCache(tmp_path / "out", 2016, salt)
+        env.fragment_cache = cache  # type: ignore[attr-defined]
+        assert cache.splice(template.render(context)).decode() == plain
+        cache.save(tmp_path / "out" / "2016", [])
+    assert cache.fragments and all(text is None for text in cache.fragments.values())

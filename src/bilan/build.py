@@ -7,7 +7,6 @@ files: inputs are sorted and nothing depends on the clock.
 
 from __future__ import annotations
 
-import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -22,12 +21,13 @@ from bilan.buildcache import BuildCache, code_salt
 from bilan.dataset import display_path
 from bilan.diagnostics import Diagnostic
 from bilan.errors import BuildError, UsageError
-from bilan.figures import compute
+from bilan.keys import digest
 from bilan.models import PHASES
 from bilan.narrative import Narrative, render_text
 from bilan.render import (
     environment,
     finalize_figure,
+    single_blank_lines,
     template_dirs,
     text_environment,
 )
@@ -191,28 +191,24 @@ def build(options: BuildOptions) -> BuildResult:
     check_output_folder(options.out, [options.data, *dirs])
     target = options.out / str(options.year)
     cache = BuildCache(options.out, options.year, code_salt(dirs)) if options.cache else None
-    validation = validate_data(
-        options.data, years=[options.year], cache=None if cache is None else cache.fiches
-    )
+    validation = validate_data(options.data, years=[options.year], cache=cache)
     if not validation.ok:
         raise InvalidData(validation.diagnostics)
     dataset = validation.dataset
     narrative = validation.narratives[options.year]
     assert dataset.communes is not None
-    if not any(options.year in item.fiche.bilans for item in dataset.fiches):
+    figures = validation.figures[options.year]
+    if not any(line["bilan_fourni"] for line in figures["par_action"]):
         raise UsageError(
             f"aucune fiche n'a de bilan {options.year} : il n'y a rien à publier pour cette année",
             f"ajoutez une entrée « {options.year}: » sous « bilans » dans les fiches",
         )
-    fiches = [item.fiche for item in dataset.fiches]
-    figures = validation.figures.get(options.year) or compute(
-        fiches, dataset.communes, options.year
-    )
     namespace = {"chiffres": figures}
     window = narrative.meta.calendrier
-    views = fiche_views(fiches, options.year, window.debut, window.fin)
+    views = fiche_views(dataset.fiches, options.year, window.debut, window.fin)
     if cache is not None:
-        digests = {item.fiche.id: item.digest for item in dataset.fiches}
+        cache.know(figures, validation.figures_keys[options.year])
+        digests = {item.id: item.digest for item in dataset.fiches}
         cache.prepare(narrative.meta, dataset.communes, digests, views)
     context: dict[str, Any] = {
         "rapport": narrative.meta,
@@ -231,7 +227,7 @@ def build(options: BuildOptions) -> BuildResult:
     renderers: dict[str, Callable[[], dict[str, bytes]]] = {
         "html": lambda: _html(dirs, context, views, cache, target),
         "md": lambda: _markdown(dirs, context, options.year, cache),
-        "data": lambda: _data(figures, narrative),
+        "data": lambda: _data(figures, narrative, cache, target),
     }
     notices: list[str] = []
     try:
@@ -304,7 +300,8 @@ def _html(
     files["accessibilite.html"] = env.get_template("accessibilite.html.j2").render(
         context, page="accessibilite"
     )
-    out = {name: text.encode("utf-8") for name, text in files.items()}
+    encode = (lambda text: text.encode("utf-8")) if cache is None else cache.splice
+    out = {name: encode(text) for name, text in files.items()}
     for name in STATIC_FILES:
         source = next(d / name for d in dirs if (d / name).is_file())
         out[name] = source.read_bytes()
@@ -317,17 +314,31 @@ def _markdown(
     env = text_environment(dirs)
     env.fragment_cache = cache  # type: ignore[attr-defined]
     text = env.get_template("bilan.md.j2").render(context)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"  # templates leave blank runs
-    return {f"bilan-{year}.md": text.encode("utf-8")}
+    data = text.encode("utf-8") if cache is None else cache.splice(text)
+    return {f"bilan-{year}.md": single_blank_lines(data).strip() + b"\n"}
 
 
-def _data(figures: dict[str, Any], narrative: Narrative) -> dict[str, bytes]:
+DATA_FILES = ("donnees/actions.csv", "donnees/actions.json", "donnees/datapackage.json")
+
+
+def _data(
+    figures: dict[str, Any],
+    narrative: Narrative,
+    cache: BuildCache | None = None,
+    target: Path | None = None,
+) -> dict[str, bytes]:
+    """The open data; with a cache, left out (kept) when the figures did not change."""
+    if cache is not None and target is not None:
+        key = digest("donnees", cache.data_key(figures))
+        kept = [cache.keep(target, name, key) for name in DATA_FILES]
+        if all(kept):
+            return {}
+        cache.reused.difference_update(DATA_FILES)  # written again, all three together
     table = opendata.rows(figures)
     meta = narrative.meta
-    return {
-        "donnees/actions.csv": opendata.to_csv(table).encode("utf-8"),
-        "donnees/actions.json": opendata.to_json(figures, table).encode("utf-8"),
-        "donnees/datapackage.json": opendata.datapackage(
-            figures, meta.organisme, meta.titre
-        ).encode("utf-8"),
-    }
+    texts = (
+        opendata.to_csv(table),
+        opendata.to_json(figures, table),
+        opendata.datapackage(figures, meta.organisme, meta.titre),
+    )
+    return {name: text.encode("utf-8") for name, text in zip(DATA_FILES, texts, strict=True)}

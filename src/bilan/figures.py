@@ -7,34 +7,33 @@ JSON. Pure functions, no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from bilan.models import PHASES, THEMES, Action, Cell, CommunesFile, Fiche, Report
+from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (the cache)
+
+from bilan.models import PHASES, THEMES, Cell, CommunesFile, Fiche, Report, TypeAction
 from bilan.quarters import quarter_index
 
 
-@dataclass(frozen=True)
-class ActionEntry:
-    """One action of the schéma, with the fiche that covers it and that fiche's year."""
+class ActionLine(TypedDict):
+    """One action in the figures of a year: its line of ``par_action`` (and of the open
+    data), which is all that the consolidated figures read of its fiche."""
 
-    action: Action
-    fiche: Fiche
-    report: Report | None
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return (0 if self.action.type == "existante" else 1, self.action.numero)
-
-
-def action_entries(fiches: list[Fiche], year: int) -> list[ActionEntry]:
-    """Every action, existing ones first, in number order."""
-    entries = [
-        ActionEntry(action, fiche, fiche.bilans.get(year))
-        for fiche in fiches
-        for action in fiche.actions
-    ]
-    return sorted(entries, key=lambda entry: entry.key)
+    type: TypeAction
+    numero: int
+    titre: str
+    fiche: str
+    themes: list[str]
+    etat: str | None
+    sans_fiche: bool
+    bilan_fourni: bool
+    phase_fin_annee: Cell
+    communes_concernees: int | float | None
+    communes_citees: list[str]
+    acteurs_associes: int | float | None
+    population_couverte: int | float | None
+    budget_eur: int | float | None
+    reunions: int | float | None
 
 
 def cell_level(cell: Cell) -> int | None:
@@ -86,18 +85,16 @@ def indicator_value(report: Report | None, categorie: str) -> float | None:
     return sum(values) if values else None
 
 
-def _started(report: Report | None) -> bool | None:
-    if report is None or report.etat is None:
-        return None
-    return report.etat != "non-demarree"
+def _started(etat: str | None) -> bool | None:
+    return None if etat is None else etat != "non-demarree"
 
 
-def _brief(entry: ActionEntry) -> dict[str, Any]:
+def _brief(entry: ActionLine) -> dict[str, Any]:
     return {
-        "type": entry.action.type,
-        "numero": entry.action.numero,
-        "titre": entry.action.titre,
-        "fiche": entry.fiche.id,
+        "type": entry["type"],
+        "numero": entry["numero"],
+        "titre": entry["titre"],
+        "fiche": entry["fiche"],
     }
 
 
@@ -107,18 +104,53 @@ def _number(value: float | None) -> int | float | None:
     return int(value) if float(value).is_integer() else value
 
 
+def fiche_actions(fiche: Fiche, year: int) -> list[ActionLine]:
+    """The line of each action of ``fiche`` in the figures of ``year``: everything the
+    consolidated figures need from the fiche, as plain data (the build cache keeps it,
+    so that an unchanged fiche is not read again)."""
+    report = fiche.bilans.get(year)
+    meetings = indicator_value(report, "reunions")
+    return [
+        {
+            "type": action.type,
+            "numero": action.numero,
+            "titre": action.titre,
+            "fiche": fiche.id,
+            "themes": list(action.themes),
+            "etat": report.etat if report else None,
+            "sans_fiche": bool(report and report.sans_fiche),
+            "bilan_fourni": report is not None,
+            "phase_fin_annee": phase_at_year_end(report, year),
+            "communes_concernees": _number(indicator_value(report, "communes")),
+            "communes_citees": list(report.communes) if report else [],
+            "acteurs_associes": _number(indicator_value(report, "acteurs")),
+            "population_couverte": _number(indicator_value(report, "population")),
+            "budget_eur": _number(indicator_value(report, "budget")),
+            "reunions": _number(meetings),
+        }
+        for action in fiche.actions
+    ]
+
+
 def compute(fiches: list[Fiche], communes: CommunesFile, year: int) -> dict[str, Any]:
     """Every figure of the report of ``year``."""
-    entries = action_entries(fiches, year)
-    existing = [e for e in entries if e.action.type == "existante"]
-    prospective = [e for e in entries if e.action.type == "prospective"]
-    started = [e for e in prospective if _started(e.report) is True]
-    not_started = [e for e in prospective if _started(e.report) is False]
+    lines = [line for fiche in fiches for line in fiche_actions(fiche, year)]
+    return consolidate(lines, communes, year)
+
+
+def consolidate(lines: list[ActionLine], communes: CommunesFile, year: int) -> dict[str, Any]:
+    """Every figure of the report of ``year``, from the lines of every fiche's actions
+    (:func:`fiche_actions`, in file order): existing actions first, in number order."""
+    entries = sorted(lines, key=lambda e: (0 if e["type"] == "existante" else 1, e["numero"]))
+    existing = [e for e in entries if e["type"] == "existante"]
+    prospective = [e for e in entries if e["type"] == "prospective"]
+    started = [e for e in prospective if _started(e["etat"]) is True]
+    not_started = [e for e in prospective if _started(e["etat"]) is False]
 
     by_theme: dict[str, dict[str, Any]] = {}
     for theme, label in THEMES.items():
-        n_existing = sum(1 for e in existing if theme in e.action.themes)
-        n_prospective = sum(1 for e in prospective if theme in e.action.themes)
+        n_existing = sum(1 for e in existing if theme in e["themes"])
+        n_prospective = sum(1 for e in prospective if theme in e["themes"])
         by_theme[theme] = {
             "libelle": label,
             "existantes": n_existing,
@@ -128,37 +160,19 @@ def compute(fiches: list[Fiche], communes: CommunesFile, year: int) -> dict[str,
 
     phases: dict[str, int] = {str(level): 0 for level in PHASES}
     phases["aucune"] = 0
-    per_action = []
     meetings = 0.0
     meetings_known = 0
     counted: set[str] = set()  # a fiche covering several actions counts once
     for entry in entries:
-        cell = phase_at_year_end(entry.report, year)
-        level = cell_level(cell)
+        level = cell_level(entry["phase_fin_annee"])
         phases[str(level) if level is not None else "aucune"] += 1
-        count = indicator_value(entry.report, "reunions")
-        if count is not None and entry.fiche.id not in counted:
-            counted.add(entry.fiche.id)
+        count = entry["reunions"]
+        if count is not None and entry["fiche"] not in counted:
+            counted.add(entry["fiche"])
             meetings += count
             meetings_known += 1
-        per_action.append(
-            {
-                **_brief(entry),
-                "themes": list(entry.action.themes),
-                "etat": entry.report.etat if entry.report else None,
-                "sans_fiche": bool(entry.report and entry.report.sans_fiche),
-                "bilan_fourni": entry.report is not None,
-                "phase_fin_annee": cell,
-                "communes_concernees": _number(indicator_value(entry.report, "communes")),
-                "communes_citees": list(entry.report.communes) if entry.report else [],
-                "acteurs_associes": _number(indicator_value(entry.report, "acteurs")),
-                "population_couverte": _number(indicator_value(entry.report, "population")),
-                "budget_eur": _number(indicator_value(entry.report, "budget")),
-                "reunions": _number(count),
-            }
-        )
 
-    sheets = {e.fiche.id for e in entries if e.report is not None and not e.report.sans_fiche}
+    sheets = {e["fiche"] for e in entries if e["bilan_fourni"] and not e["sans_fiche"]}
     return {
         "annee": year,
         "actions": {
@@ -175,10 +189,8 @@ def compute(fiches: list[Fiche], communes: CommunesFile, year: int) -> dict[str,
         "communes": {"total": len(communes.communes)},
         "fiches": {
             "total": len(sheets),
-            "sans_fiche": [
-                _brief(e) for e in entries if e.report is not None and e.report.sans_fiche
-            ],
-            "non_fournies": [_brief(e) for e in entries if e.report is None],
+            "sans_fiche": [_brief(e) for e in entries if e["bilan_fourni"] and e["sans_fiche"]],
+            "non_fournies": [_brief(e) for e in entries if not e["bilan_fourni"]],
         },
-        "par_action": per_action,
+        "par_action": entries,
     }

@@ -85,8 +85,32 @@ def _cell(value: Any) -> str:
 
 
 def to_json(figures: dict[str, Any], table: list[dict[str, Any]]) -> str:
-    payload = {"annee": figures["annee"], "chiffres": figures, "actions": table}
-    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    """The year's figures and rows, indented, with one action per line in the two lists
+    of actions: a change to an action is one line of a diff, and the lists are written by
+    the C encoder (indenting each value is pure Python: a second per ten thousand)."""
+    lists = {"actions": (table, 1), "par_action": (figures["par_action"], 2)}
+    marks = {name: f"\x00{name}\x00" for name in lists}
+    payload = {
+        "annee": figures["annee"],
+        "chiffres": {**figures, "par_action": marks["par_action"]},
+        "actions": marks["actions"],
+    }
+    text = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True)
+    for name, (items, depth) in lists.items():
+        text = text.replace(json.dumps(marks[name]), _one_per_line(items, depth), 1)
+    return text + "\n"
+
+
+def _one_per_line(items: list[dict[str, Any]], depth: int) -> str:
+    """A JSON list at ``depth`` (indented by two spaces a level), one item per line."""
+    if not items:
+        return "[]"
+    inner = "  " * (depth + 1)
+    lines = ",\n".join(
+        inner + json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+        for item in items
+    )
+    return f"[\n{lines}\n{'  ' * depth}]"
 
 
 def datapackage(figures: dict[str, Any], organisme: str, titre: str) -> str:

@@ -1,7 +1,11 @@
-"""Cross-file checks: what no single model can see.
+"""Checks beyond the model: what no single model can see.
 
-Each rule is a function ``(dataset) -> diagnostics``; :data:`RULES` lists them all and
-:func:`check` runs them. Diagnostics point at the value concerned, in its file.
+Two kinds of rules. A fiche rule, ``(fiche, context) -> diagnostics``, looks at one fiche
+with what the data folder says besides it (the communes, the report years): its result
+depends on that fiche only, so the build cache keeps it (:data:`FICHE_RULES`,
+:func:`fiche_findings`). A data set rule looks across fiches (numbering, duplicates) and
+only at what a fiche's summary holds, its id and actions (:data:`DATASET_RULES`,
+:func:`dataset_findings`). Diagnostics point at the value concerned, in its file.
 """
 
 from __future__ import annotations
@@ -9,16 +13,14 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bilan.dataset import ACTIONS_DIR, DataSet, LoadedFiche, display_path
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.figures import cell_level
-from bilan.models import Cell, Quarter
+from bilan.models import Cell, CommunesFile, Quarter
 from bilan.quarters import quarter_index
 from bilan.yamlio import Document, Path_
-
-Rule = Callable[[DataSet], Iterator[Diagnostic]]
 
 
 def _at(
@@ -36,22 +38,21 @@ def _at(
     return Diagnostic(doc.path, line, column, code, severity, message, hint)
 
 
-def id_matches_file_name(dataset: DataSet) -> Iterator[Diagnostic]:
-    for item in dataset.fiches:
-        if item.fiche.id != item.stem:
-            yield _at(
-                item.doc,
-                ("id",),
-                "R001",
-                f"l'identifiant « {item.fiche.id} » diffère du nom du fichier « {item.stem}.yaml »",
-                f"renommez le fichier en « {item.fiche.id}.yaml » ou corrigez l'identifiant",
-            )
+def id_matches_file_name(item: LoadedFiche, _context: RuleContext) -> Iterator[Diagnostic]:
+    if item.id != item.stem:
+        yield _at(
+            item.doc,
+            ("id",),
+            "R001",
+            f"l'identifiant « {item.id} » diffère du nom du fichier « {item.stem}.yaml »",
+            f"renommez le fichier en « {item.id}.yaml » ou corrigez l'identifiant",
+        )
 
 
 def _action_places(dataset: DataSet) -> dict[tuple[str, int], list[tuple[LoadedFiche, int]]]:
     places: dict[tuple[str, int], list[tuple[LoadedFiche, int]]] = {}
     for item in dataset.fiches:
-        for index, action in enumerate(item.fiche.actions):
+        for index, action in enumerate(item.actions):
             places.setdefault((action.type, action.numero), []).append((item, index))
     return places
 
@@ -126,36 +127,34 @@ class _Suggestions:
         return close[0] if close else None
 
 
-def communes_exist(dataset: DataSet) -> Iterator[Diagnostic]:
-    if dataset.communes is None:
+def communes_exist(item: LoadedFiche, context: RuleContext) -> Iterator[Diagnostic]:
+    if context.communes is None:
         return
-    known = {commune.id for commune in dataset.communes.communes}
-    suggestions = _Suggestions(sorted(known))
-    for item in dataset.fiches:
-        for year, report in item.fiche.bilans.items():
-            seen: set[str] = set()
-            for index, commune in enumerate(report.communes):
-                path = ("bilans", year, "communes", index)
-                if commune in seen:
-                    yield _at(
-                        item.doc,
-                        path,
-                        "R012",
-                        f"commune « {commune} » citée deux fois",
-                        "retirez le doublon de la liste",
-                    )
-                seen.add(commune)
-                if commune not in known:
-                    close = suggestions.closest(commune)
-                    yield _at(
-                        item.doc,
-                        path,
-                        "R004",
-                        f"commune inconnue « {commune} »",
-                        f"vouliez-vous dire « {close} » ?"
-                        if close
-                        else "les identifiants possibles sont dans data/communes.yaml",
-                    )
+    known = context.known_communes
+    for year, report in item.fiche.bilans.items():
+        seen: set[str] = set()
+        for index, commune in enumerate(report.communes):
+            path = ("bilans", year, "communes", index)
+            if commune in seen:
+                yield _at(
+                    item.doc,
+                    path,
+                    "R012",
+                    f"commune « {commune} » citée deux fois",
+                    "retirez le doublon de la liste",
+                )
+            seen.add(commune)
+            if commune not in known:
+                close = context.suggestions.closest(commune)
+                yield _at(
+                    item.doc,
+                    path,
+                    "R004",
+                    f"commune inconnue « {commune} »",
+                    f"vouliez-vous dire « {close} » ?"
+                    if close
+                    else "les identifiants possibles sont dans data/communes.yaml",
+                )
 
 
 def communes_file_unique(dataset: DataSet) -> Iterator[Diagnostic]:
@@ -197,60 +196,59 @@ def _calendar_rows(
             yield year, (*base, "phases"), None, calendar.phases or [], calendar.debut
 
 
-def phases_do_not_go_back(dataset: DataSet) -> Iterator[Diagnostic]:
-    for item in dataset.fiches:
-        for _year, path, _result, cells, _start in _calendar_rows(item):
-            floor = 0  # the lowest phase of the most advanced cell so far
-            for index, cell in enumerate(cells):
-                level = cell_level(cell)
-                if level is None:
-                    continue
-                if level < floor:
-                    yield _at(
-                        item.doc,
-                        (*path, index),
-                        "R005",
-                        f"la phase revient à {level} après la phase {floor}",
-                        "vérifiez le calendrier : les phases vont de 1 (diagnostic) à 4 (suivi ou fin)",
-                        warning=True,
-                    )
-                floor = max(floor, min(cell) if isinstance(cell, list) else level)
-
-
-def calendar_rows_match_results(dataset: DataSet) -> Iterator[Diagnostic]:
-    for item in dataset.fiches:
-        count = len(item.fiche.resultats_attendus)
-        for year, report in item.fiche.bilans.items():
-            if report.calendrier is None or report.calendrier.lignes is None:
+def phases_do_not_go_back(item: LoadedFiche, _context: RuleContext) -> Iterator[Diagnostic]:
+    for _year, path, _result, cells, _start in _calendar_rows(item):
+        floor = 0  # the lowest phase of the most advanced cell so far
+        for index, cell in enumerate(cells):
+            level = cell_level(cell)
+            if level is None:
                 continue
-            for index, row in enumerate(report.calendrier.lignes):
-                if row.resultat > count:
-                    yield _at(
-                        item.doc,
-                        ("bilans", year, "calendrier", "lignes", index, "resultat"),
-                        "R008",
-                        f"la ligne porte sur le résultat attendu n° {row.resultat}, mais la fiche "
-                        + (f"n'en compte que {count}" if count else "n'a aucun résultat attendu"),
-                        "numérotez les lignes d'après « resultats_attendus » (1 pour le premier)",
-                    )
+            if level < floor:
+                yield _at(
+                    item.doc,
+                    (*path, index),
+                    "R005",
+                    f"la phase revient à {level} après la phase {floor}",
+                    "vérifiez le calendrier : les phases vont de 1 (diagnostic) à 4 (suivi ou fin)",
+                    warning=True,
+                )
+            floor = max(floor, min(cell) if isinstance(cell, list) else level)
 
 
-def commune_counts_are_possible(dataset: DataSet) -> Iterator[Diagnostic]:
-    if dataset.communes is None:
+def calendar_rows_match_results(
+    item: LoadedFiche, _context: RuleContext
+) -> Iterator[Diagnostic]:
+    count = len(item.fiche.resultats_attendus)
+    for year, report in item.fiche.bilans.items():
+        if report.calendrier is None or report.calendrier.lignes is None:
+            continue
+        for index, row in enumerate(report.calendrier.lignes):
+            if row.resultat > count:
+                yield _at(
+                    item.doc,
+                    ("bilans", year, "calendrier", "lignes", index, "resultat"),
+                    "R008",
+                    f"la ligne porte sur le résultat attendu n° {row.resultat}, mais la fiche "
+                    + (f"n'en compte que {count}" if count else "n'a aucun résultat attendu"),
+                    "numérotez les lignes d'après « resultats_attendus » (1 pour le premier)",
+                )
+
+
+def commune_counts_are_possible(item: LoadedFiche, context: RuleContext) -> Iterator[Diagnostic]:
+    if context.communes is None:
         return
-    total = len(dataset.communes.communes)
-    for item in dataset.fiches:
-        for year, report in item.fiche.bilans.items():
-            for index, indicator in enumerate(report.indicateurs):
-                if indicator.categorie == "communes" and (indicator.valeur or 0) > total:
-                    yield _at(
-                        item.doc,
-                        ("bilans", year, "indicateurs", index, "valeur"),
-                        "R006",
-                        f"{indicator.valeur:g} communes concernées, alors que la métropole "
-                        f"en compte {total}",
-                        "vérifiez le nombre, ou retirez « categorie: communes » s'il compte autre chose",
-                    )
+    total = len(context.communes.communes)
+    for year, report in item.fiche.bilans.items():
+        for index, indicator in enumerate(report.indicateurs):
+            if indicator.categorie == "communes" and (indicator.valeur or 0) > total:
+                yield _at(
+                    item.doc,
+                    ("bilans", year, "indicateurs", index, "valeur"),
+                    "R006",
+                    f"{indicator.valeur:g} communes concernées, alors que la métropole "
+                    f"en compte {total}",
+                    "vérifiez le nombre, ou retirez « categorie: communes » s'il compte autre chose",
+                )
 
 
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f.](?=\d{3}\b)")
@@ -261,55 +259,53 @@ def _numbers_in(text: str) -> set[str]:
     return set(re.findall(r"\d+(?:,\d+)?", joined))
 
 
-def indicator_value_in_text(dataset: DataSet) -> Iterator[Diagnostic]:
-    for item in dataset.fiches:
-        for year, report in item.fiche.bilans.items():
-            for index, indicator in enumerate(report.indicateurs):
-                if indicator.valeur is None or indicator.texte is None:
-                    continue
-                value = indicator.valeur
-                written = (
-                    str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
-                )
-                if written not in _numbers_in(indicator.texte):
-                    yield _at(
-                        item.doc,
-                        ("bilans", year, "indicateurs", index, "valeur"),
-                        "R007",
-                        f"la valeur {written} n'apparaît pas dans le texte de l'indicateur",
-                        "mettez à jour la valeur et le texte ensemble, pour que le rapport "
-                        "ne dise pas deux choses différentes",
-                    )
-
-
-def not_started_means_early(dataset: DataSet) -> Iterator[Diagnostic]:
-    for item in dataset.fiches:
-        for year, report in item.fiche.bilans.items():
-            if report.etat != "non-demarree" or report.calendrier is None:
+def indicator_value_in_text(item: LoadedFiche, _context: RuleContext) -> Iterator[Diagnostic]:
+    for year, report in item.fiche.bilans.items():
+        for index, indicator in enumerate(report.indicateurs):
+            if indicator.valeur is None or indicator.texte is None:
                 continue
-            end = quarter_index(f"{year}-T4")
-            start = quarter_index(report.calendrier.debut)
-            for _y, path, _r, cells, _s in _calendar_rows(item):
-                if _y != year:
-                    continue
-                position = end - start
-                cell = cells[position] if 0 <= position < len(cells) else None
-                level = cell_level(cell)
-                if level is not None and level >= 3:
-                    yield _at(
-                        item.doc,
-                        (*path, position),
-                        "R011",
-                        f"action « non démarrée » mais en phase {level} au T4 {year}",
-                        "corrigez l'état ou le calendrier",
-                        warning=True,
-                    )
+            value = indicator.valeur
+            written = (
+                str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
+            )
+            if written not in _numbers_in(indicator.texte):
+                yield _at(
+                    item.doc,
+                    ("bilans", year, "indicateurs", index, "valeur"),
+                    "R007",
+                    f"la valeur {written} n'apparaît pas dans le texte de l'indicateur",
+                    "mettez à jour la valeur et le texte ensemble, pour que le rapport "
+                    "ne dise pas deux choses différentes",
+                )
+
+
+def not_started_means_early(item: LoadedFiche, _context: RuleContext) -> Iterator[Diagnostic]:
+    for year, report in item.fiche.bilans.items():
+        if report.etat != "non-demarree" or report.calendrier is None:
+            continue
+        end = quarter_index(f"{year}-T4")
+        start = quarter_index(report.calendrier.debut)
+        for _y, path, _r, cells, _s in _calendar_rows(item):
+            if _y != year:
+                continue
+            position = end - start
+            cell = cells[position] if 0 <= position < len(cells) else None
+            level = cell_level(cell)
+            if level is not None and level >= 3:
+                yield _at(
+                    item.doc,
+                    (*path, position),
+                    "R011",
+                    f"action « non démarrée » mais en phase {level} au T4 {year}",
+                    "corrigez l'état ou le calendrier",
+                    warning=True,
+                )
 
 
 def action_titles_unique(dataset: DataSet) -> Iterator[Diagnostic]:
     seen: dict[str, str] = {}
     for item in dataset.fiches:
-        for index, action in enumerate(item.fiche.actions):
+        for index, action in enumerate(item.actions):
             title = action.titre.casefold()
             if title in seen:
                 yield _at(
@@ -332,9 +328,25 @@ class ReportWindow:
     last: Quarter
 
 
-def year_rules(dataset: DataSet, window: ReportWindow) -> Iterator[Diagnostic]:
-    """Checks that depend on one report year: every fiche has that year, calendars fit."""
-    for item in dataset.fiches:
+@dataclass(frozen=True)
+class RuleContext:
+    """What a fiche rule knows besides its fiche: the communes and the report years."""
+
+    communes: CommunesFile | None
+    windows: tuple[ReportWindow, ...] = ()
+    known_communes: frozenset[str] = field(init=False)
+    suggestions: _Suggestions = field(init=False)
+    """Shared by the fiches of one run, so that its bound holds for the whole data set."""
+
+    def __post_init__(self) -> None:
+        known = frozenset(c.id for c in self.communes.communes) if self.communes else frozenset()
+        object.__setattr__(self, "known_communes", known)
+        object.__setattr__(self, "suggestions", _Suggestions(sorted(known)))
+
+
+def year_rules(item: LoadedFiche, context: RuleContext) -> Iterator[Diagnostic]:
+    """Checks that depend on a report year: the fiche has that year, its calendar fits."""
+    for window in context.windows:
         report = item.fiche.bilans.get(window.year)
         if report is None:
             yield _at(
@@ -365,21 +377,30 @@ def year_rules(dataset: DataSet, window: ReportWindow) -> Iterator[Diagnostic]:
                 )
 
 
-RULES: tuple[Rule, ...] = (
+FICHE_RULES: tuple[Callable[[LoadedFiche, RuleContext], Iterator[Diagnostic]], ...] = (
     id_matches_file_name,
-    action_in_one_fiche,
-    numbering_without_gaps,
     communes_exist,
-    communes_file_unique,
     phases_do_not_go_back,
     calendar_rows_match_results,
     commune_counts_are_possible,
     indicator_value_in_text,
     not_started_means_early,
+    year_rules,
+)
+
+DATASET_RULES: tuple[Callable[[DataSet], Iterator[Diagnostic]], ...] = (
+    action_in_one_fiche,
+    numbering_without_gaps,
+    communes_file_unique,
     action_titles_unique,
 )
 
 
-def check(dataset: DataSet) -> list[Diagnostic]:
-    """Run every cross-file rule."""
-    return [diagnostic for rule in RULES for diagnostic in rule(dataset)]
+def fiche_findings(item: LoadedFiche, context: RuleContext) -> list[Diagnostic]:
+    """Every fiche rule, on one fiche."""
+    return [diagnostic for rule in FICHE_RULES for diagnostic in rule(item, context)]
+
+
+def dataset_findings(dataset: DataSet) -> list[Diagnostic]:
+    """Every data set rule."""
+    return [diagnostic for rule in DATASET_RULES for diagnostic in rule(dataset)]

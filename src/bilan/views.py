@@ -6,11 +6,15 @@ Jinja beyond loops and conditions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
+from bilan.dataset import LoadedFiche
 from bilan.figures import phase_at_year_end
-from bilan.models import THEMES, Cell, Fiche, Report
+from bilan.models import THEMES, Action, Cell, Fiche, Quarter, Report
 from bilan.quarters import quarter_index, quarter_label, quarter_span
 
 
@@ -32,42 +36,63 @@ class CalendarView:
     note: str | None
 
 
-@dataclass(frozen=True)
 class FicheView:
-    """A fiche as the report shows it for one year."""
+    """A fiche as the report shows it for one year, between its neighbours.
 
-    fiche: Fiche
-    label: str
-    kind: str
-    report: Report | None
-    calendar: CalendarView | None
-    themes: tuple[tuple[str, str, bool], ...]
-    phase_fin: Cell
-    previous: FicheView | None = None
-    following: FicheView | None = None
+    Its place, label and kind come from the fiche's actions; what it shows (calendar,
+    themes, phase) is worked out on first use, so that the fiches an incremental build
+    takes from its cache are never read (see :class:`bilan.dataset.LoadedFiche`)."""
 
-    @property
-    def id(self) -> str:
-        return self.fiche.id
+    def __init__(self, item: LoadedFiche, year: int, first: Quarter, last: Quarter) -> None:
+        self.item = item
+        self.id = item.id
+        self.label = fiche_label(item.actions)
+        self.kind = "existante" if fiche_order(item.actions)[0] == 0 else "prospective"
+        self.previous: FicheView | None = None
+        self.following: FicheView | None = None
+        self._year, self._window = year, (first, last)
+
+    @cached_property
+    def fiche(self) -> Fiche:
+        return self.item.fiche
+
+    @cached_property
+    def report(self) -> Report | None:
+        return self.fiche.bilans.get(self._year)
+
+    @cached_property
+    def calendar(self) -> CalendarView | None:
+        if self.report is None or self.report.calendrier is None:
+            return None
+        return calendar_view(self.report, self._year, *self._window)
+
+    @cached_property
+    def themes(self) -> tuple[tuple[str, str, bool], ...]:
+        own = {theme for action in self.item.actions for theme in action.themes}
+        return tuple((key, label, key in own) for key, label in THEMES.items())
+
+    @cached_property
+    def phase_fin(self) -> Cell:
+        return phase_at_year_end(self.report, self._year)
 
     @property
     def heading(self) -> str:
         return f"{self.label} – {self.fiche.titre}"
 
 
-def fiche_label(fiche: Fiche) -> str:
+def fiche_label(actions: Sequence[Action]) -> str:
     """« Action existante 4 », « Actions existantes 1-2-3 », « Action prospective 11 »."""
-    kinds = sorted({a.type for a in fiche.actions})
+    kinds = sorted({a.type for a in actions})
     parts = []
     for kind in kinds:
-        numbers = sorted(a.numero for a in fiche.actions if a.type == kind)
+        numbers = sorted(a.numero for a in actions if a.type == kind)
         plural = "s" if len(numbers) > 1 else ""
         parts.append(f"Action{plural} {kind}{plural} {'-'.join(str(n) for n in numbers)}")
     return " ; ".join(parts)
 
 
-def fiche_order(fiche: Fiche) -> tuple[int, int]:
-    first = min(fiche.actions, key=lambda a: (a.type != "existante", a.numero))
+def fiche_order(actions: Sequence[Action]) -> tuple[int, int]:
+    first = min(actions, key=lambda a: (a.type != "existante", a.numero))
     return (0 if first.type == "existante" else 1, first.numero)
 
 
@@ -90,46 +115,28 @@ def calendar_view(report: Report, year: int, first: str, last: str) -> CalendarV
     )
 
 
-def fiche_views(fiches: list[Fiche], year: int, first: str, last: str) -> list[FicheView]:
+def fiche_views(items: Sequence[LoadedFiche], year: int, first: str, last: str) -> list[FicheView]:
     """Every fiche in report order, linked to its neighbours."""
-    ordered = sorted(fiches, key=fiche_order)
-    views = []
-    for fiche in ordered:
-        report = fiche.bilans.get(year)
-        own = {theme for action in fiche.actions for theme in action.themes}
-        views.append(
-            FicheView(
-                fiche=fiche,
-                label=fiche_label(fiche),
-                kind="existante" if fiche_order(fiche)[0] == 0 else "prospective",
-                report=report,
-                calendar=calendar_view(report, year, first, last)
-                if report is not None and report.calendrier is not None
-                else None,
-                themes=tuple((key, label, key in own) for key, label in THEMES.items()),
-                phase_fin=phase_at_year_end(report, year),
-            )
-        )
-    return [
-        replace(
-            view,
-            previous=views[index - 1] if index > 0 else None,
-            following=views[index + 1] if index + 1 < len(views) else None,
-        )
-        for index, view in enumerate(views)
-    ]
+    views = [FicheView(item, year, first, last) for item in items]
+    views.sort(key=lambda view: fiche_order(view.item.actions))
+    for before, after in pairwise(views):
+        before.following, after.previous = after, before
+    return views
 
 
 def annex_matrix(views: list[FicheView]) -> list[dict[str, Any]]:
-    """Annexe 1: for each theme, the existing actions and those to build, with their fiche."""
+    """Annexe 1: for each theme, the existing actions and those to build, with their fiche
+    (plain data: the build cache keys the table by it)."""
     rows = []
     for theme, label in THEMES.items():
         cells: dict[str, list[dict[str, Any]]] = {"existante": [], "prospective": []}
         for view in views:
-            for action in view.fiche.actions:
+            for action in view.item.actions:
                 if theme in action.themes:
-                    cells[action.type].append({"action": action, "fiche": view.id})
+                    cells[action.type].append(
+                        {"titre": action.titre, "numero": action.numero, "fiche": view.id}
+                    )
         for entries in cells.values():
-            entries.sort(key=lambda entry: entry["action"].numero)
+            entries.sort(key=lambda entry: entry["numero"])
         rows.append({"id": theme, "libelle": label, **cells})
     return rows

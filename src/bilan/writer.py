@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Collection, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from bilan.errors import BuildError, UsageError
 
@@ -28,11 +28,13 @@ def check_output_folder(out: Path, protected: list[Path]) -> None:
             )
 
 
-def _safe_relative(name: str) -> PurePosixPath:
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or not path.parts:
+def _safe_relative(name: str) -> tuple[str, ...]:
+    """The parts of an output's relative POSIX path; a path that would leave the output
+    folder is refused."""
+    parts = tuple(part for part in name.split("/") if part not in ("", "."))
+    if name.startswith("/") or ".." in parts or not parts:
         raise BuildError(f"chemin de sortie refusé : {name}")
-    return path
+    return parts
 
 
 def write_atomically(
@@ -45,18 +47,19 @@ def write_atomically(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     staging.chmod(0o755)
     previous = target.parent / f".{target.name}.previous"
-    folders = {staging}
+    folders = {str(staging)}
     try:
         for name in sorted({*files, *reuse}):
-            parts = _safe_relative(name).parts
-            path = staging.joinpath(*parts)
-            if path.parent not in folders:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(path.parent)
+            relative = "/".join(_safe_relative(name))
+            path = f"{staging}/{relative}"
+            folder = path.rpartition("/")[0]
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
             if name in files:
-                path.write_bytes(files[name])
+                Path(path).write_bytes(files[name])
             else:
-                _link(target.joinpath(*parts), path)
+                _link(f"{target}/{relative}", path)
         if previous.exists():
             shutil.rmtree(previous)
         if target.exists():
@@ -71,7 +74,7 @@ def write_atomically(
         raise
 
 
-def _link(source: Path, path: Path) -> None:
+def _link(source: str, path: str) -> None:
     """A second name for ``source`` (a copy where the file system has no hard links)."""
     try:
         os.link(source, path)
