@@ -178,6 +178,10 @@ def bench_size(
             "plancher (import typer, yaml, pydantic ; libyaml)",
             [sys.executable, str(here / "floor.py"), str(data)],
         ),
+        "floor-pydantic": Measure(
+            "plancher pydantic (le plancher et un modèle d'un champ)",
+            [sys.executable, str(here / "floor_pydantic.py"), str(data)],
+        ),
         "floor-typer": Measure(
             "plancher typer (une commande typer ; libyaml)",
             [sys.executable, str(here / "floor_typer.py"), "--data", str(data)],
@@ -239,6 +243,8 @@ RATIOS = (
     # (measure, reference, what, target on the real data, target on the largest set)
     ("validate-1", "floor", "bilan validate --jobs 1 / plancher", 1.4, 1.3),
     ("validate", "floor", "bilan validate (tous les cœurs) / plancher", None, 0.75),
+    ("floor-pydantic", "floor", "plancher pydantic / plancher", None, None),
+    ("validate-1", "floor-pydantic", "bilan validate --jobs 1 / plancher pydantic", None, None),
     ("validate-1", "floor-typer", "bilan validate --jobs 1 / plancher typer", None, None),
     ("validate", "check-jsonschema", "bilan validate / check-jsonschema", None, 1.0),
     ("build", "mkdocs", "bilan build / mkdocs build", None, 1.0),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -387,3 +388,31 @@ def test_cached_loops_render_as_plain_loops(tmp_path: Path) -> None:
         assert cache.splice(template.render(context)).decode() == plain
         cache.save(tmp_path / "out" / "2016", [])
     assert cache.fragments and all(text is None for text in cache.fragments.values())
+
+
+def test_table_rows_are_kept_while_their_table_is(
+    real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that reuses a whole table keeps the rows it holds: when a figure changes
+    later, only that row is rendered again (not the table's 27 rows, twice)."""
+    out = tmp_path / "out"
+    _build(real_data, out)
+    EDITS["one-fiche"](real_data, tmp_path)  # the tables are reused whole
+    _build(real_data, out)
+    EDITS["figure"](real_data, tmp_path)  # one row of each table changes
+    rendered: list[str] = []
+    real = BuildCache.fragment_bytes
+
+    def counting(self: BuildCache, key: str, render: Callable[[], str]) -> bytes:
+        def counted() -> str:
+            rendered.append(key)
+            return render()
+
+        return real(self, key, counted)
+
+    monkeypatch.setattr(BuildCache, "fragment_bytes", counting)
+    incremental = _snapshot(_build(real_data, out))
+    # The two tables, their changed row, the edited fiche and its two neighbours (whose
+    # pages link to it), each in the HTML and the Markdown.
+    assert len(rendered) == 2 * (1 + 1 + 1 + 2)
+    assert incremental == _snapshot(_build(real_data, tmp_path / "full", cache=False))

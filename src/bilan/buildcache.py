@@ -105,11 +105,14 @@ class BuildCache:
         self._found = self._read_findings()
         self._found_now: dict[str, FicheFindings] = {}
         self._fragments: dict[str, tuple[int, int]] = {}
+        self._held: dict[str, list[str]] = {}
+        """Fragment → the fragments it holds (a loop's items in a table), previous build."""
         self._blob: bytes | mmap.mmap = b""
         self._blob_name = ""
         self._outputs: dict[str, tuple[str, int, int]] = {}
         self._read_year()
         self._data_keys: dict[int, tuple[object, str]] = {}
+        self._lines: dict[int, tuple[object, str, int]] = {}
         self.context_key = ""
         self.view_keys: dict[str, str] = {}
         self.fragments: dict[str, str | None] = {}
@@ -118,6 +121,10 @@ class BuildCache:
         self._token = os.urandom(8).hex()
         self._marks = re.compile(f"\x00{self._token}:([0-9]+)\x00".encode())
         self._pieces: list[list[bytes]] = []
+        self.held: dict[str, list[str]] = {}
+        """Fragment → the fragments it holds, this build: kept with it, so that the items
+        of a table whose whole was reused are still there when one of them changes."""
+        self._rendering: list[list[str]] = []
         self.outputs: dict[str, str] = {}
         """Output name → key, for every page and data file of this build."""
         self.reused: set[str] = set()
@@ -181,11 +188,14 @@ class BuildCache:
     def findings(self, key: str) -> FicheFindings | None:
         found = self._found.get(key)
         if found is not None:
-            self._found_now[key] = found
+            self.add_findings(key, found)
         return found
 
     def add_findings(self, key: str, found: FicheFindings) -> None:
         self._found_now[key] = found
+        for year, lines in found.lines.items():  # the rows of the figures' tables
+            for index, line in enumerate(lines):
+                self._lines[id(line)] = (line, found.lines_keys[year], index)
 
     def _read_findings(self) -> dict[str, FicheFindings]:
         """``<année>.findings.json``: a header, then one JSON object, key → findings."""
@@ -211,10 +221,15 @@ class BuildCache:
             return
         blob_name = str(header.get("blob", ""))
         fragments, outputs = header.get("fragments"), header.get("outputs")
+        children = header.get("children")
         if not _BLOB.fullmatch(blob_name) or not isinstance(fragments, dict):
             return
         try:
             self._fragments = {str(k): (int(v[0]), int(v[1])) for k, v in fragments.items()}
+            self._held = {
+                str(k): [str(c) for c in v]
+                for k, v in (children if isinstance(children, dict) else {}).items()
+            }
             self._outputs = {
                 str(k): (str(v[0]), int(v[1]), int(v[2]))
                 for k, v in (outputs if isinstance(outputs, dict) else {}).items()
@@ -222,7 +237,7 @@ class BuildCache:
             with open(self.folder / blob_name, "rb") as file:
                 self._blob = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, TypeError, ValueError, IndexError):
-            self._fragments, self._outputs = {}, {}
+            self._fragments, self._outputs, self._held = {}, {}, {}
             return
         self._blob_name = blob_name
 
@@ -252,15 +267,35 @@ class BuildCache:
     def fragment_bytes(self, key: str, render: Callable[[], str]) -> bytes:
         """The fragment of ``key`` as UTF-8: a fragment of the previous build is never
         decoded (ten thousand of them make a hundred megabytes)."""
+        if self._rendering:
+            self._rendering[-1].append(key)
         stored = self._fragments.get(key)
         text = self.fragments.get(key)
         if text is None and stored is not None:
-            self.fragments[key] = None
+            self._keep(key)
             return self._blob[stored[0] : stored[0] + stored[1]]
         if text is None:
-            text = render()
+            self._rendering.append([])
+            try:
+                text = render()
+            finally:
+                held = self._rendering.pop()
             self.fragments[key] = text
+            if held:
+                self.held[key] = held
         return text.encode("utf-8")
+
+    def _keep(self, key: str) -> None:
+        """Keep a fragment of the previous build, and the fragments it holds."""
+        pending = [key]
+        while pending:
+            name = pending.pop()
+            if name in self.fragments or name not in self._fragments:
+                continue
+            self.fragments[name] = None
+            if name in self._held:
+                self.held[name] = self._held[name]
+                pending += self._held[name]
 
     def spliced(self, pieces: list[bytes]) -> str:
         """A mark that :meth:`splice` replaces with ``pieces``, joined: the fragments of a
@@ -285,11 +320,16 @@ class BuildCache:
         self._data_keys[id(value)] = (value, key)
 
     def data_key(self, value: object) -> str:
-        """The key of plain data (dicts, lists, text, numbers), once per object and build."""
+        """The key of plain data (dicts, lists, text, numbers), once per object and build;
+        for a line of a fiche's actions, from the hash of its fiche's lines."""
         known = self._data_keys.get(id(value))
         if known is None or known[0] is not value:
-            text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-            known = (value, digest(text))
+            line = self._lines.get(id(value))
+            if line is not None and line[0] is value:
+                key = digest("ligne", line[1], str(line[2]))
+            else:
+                key = digest(json.dumps(value, ensure_ascii=False, sort_keys=True))
+            known = (value, key)
             self._data_keys[id(value)] = known
         return known[1]
 
@@ -337,7 +377,8 @@ class BuildCache:
                 except OSError:
                     continue
                 outputs[name] = (key, info.st_size, info.st_mtime_ns)
-            header = {"blob": blob_name, "fragments": index, "outputs": outputs}
+            held = {key: keys for key, keys in self.held.items() if key in index}
+            header = {"blob": blob_name, "fragments": index, "children": held, "outputs": outputs}
             self._replace(f"{self.year}.json", self._header_line(header))
         for old in self.folder.glob(f"{self.year}-*.fragments"):
             if old.name != blob_name:
