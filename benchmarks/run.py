@@ -254,7 +254,7 @@ RATIOS = (
         "build",
         "une fiche modifiée, chiffres changés / construction complète",
         None,
-        None,
+        0.1,
     ),
 )
 """Targets of issue 8: on the real data (first value) and on 10,000 fiches (second)."""

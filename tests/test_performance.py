@@ -416,3 +416,14 @@ def test_table_rows_are_kept_while_their_table_is(
     # pages link to it), each in the HTML and the Markdown.
     assert len(rendered) == 2 * (1 + 1 + 1 + 2)
     assert incremental == _snapshot(_build(real_data, tmp_path / "full", cache=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="a\n", max_size=6), st.lists(st.text(alphabet="a\n", max_size=6)))
+def test_blank_runs_across_spliced_fragments_are_found(text: str, pieces: list[str]) -> None:
+    """Fragments have single blank lines: a run left in the spliced Markdown can only
+    cross a join, which is all the build looks at before normalising the whole again."""
+    cache = BuildCache(Path("/nonexistent"), 2016, "salt")
+    mark = cache.spliced([single_blank_lines(piece).encode() for piece in pieces])
+    data = cache.splice(single_blank_lines(text + mark + text))
+    assert cache.met_at_joins(data, b"\n\n\n") == (b"\n\n\n" in data)

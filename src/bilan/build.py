@@ -313,9 +313,11 @@ def _markdown(
 ) -> dict[str, bytes]:
     env = text_environment(dirs)
     env.fragment_cache = cache  # type: ignore[attr-defined]
-    text = env.get_template("bilan.md.j2").render(context)
+    text = single_blank_lines(env.get_template("bilan.md.j2").render(context))
     data = text.encode("utf-8") if cache is None else cache.splice(text)
-    return {f"bilan-{year}.md": single_blank_lines(data).strip() + b"\n"}
+    if cache is not None and cache.met_at_joins(data, b"\n\n\n"):
+        data = single_blank_lines(data)  # the fragments spliced in have single blank lines
+    return {f"bilan-{year}.md": data.strip() + b"\n"}
 
 
 DATA_FILES = ("donnees/actions.csv", "donnees/actions.json", "donnees/datapackage.json")

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import astuple
 from functools import partial
 from importlib import metadata
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,7 @@ class BuildCache:
         """Fragment → the fragments it holds, this build: kept with it, so that the items
         of a table whose whole was reused are still there when one of them changes."""
         self._rendering: list[list[str]] = []
+        self.joins: list[int] = []
         self.outputs: dict[str, str] = {}
         """Output name → key, for every page and data file of this build."""
         self.reused: set[str] = set()
@@ -304,12 +306,20 @@ class BuildCache:
         return f"\x00{self._token}:{len(self._pieces) - 1}\x00"
 
     def splice(self, text: str) -> bytes:
-        """``text`` (a rendered output) as UTF-8, its marks replaced by their fragments."""
+        """``text`` (a rendered output) as UTF-8, its marks replaced by their fragments.
+        Where its parts meet is kept in :attr:`joins` (see :meth:`met_at_joins`)."""
         parts = self._marks.split(text.encode("utf-8"))
         out: list[bytes] = []
         for index, part in enumerate(parts):
             out.extend(self._pieces[int(part)] if index % 2 else (part,))
+        self.joins = list(accumulate(len(part) for part in out[:-1]))
         return b"".join(out)
+
+    def met_at_joins(self, data: bytes, pattern: bytes) -> bool:
+        """Whether ``pattern`` appears in the spliced ``data`` across a join of its parts
+        (three bytes on each side suffice for a pattern of at most three bytes)."""
+        assert len(pattern) <= 3
+        return any(pattern in data[max(0, at - 3) : at + 3] for at in self.joins)
 
     def page(self, target: Path, name: str, view: FicheView) -> bool:
         """Record the page of ``view``; True if the previous output's file can be kept."""
