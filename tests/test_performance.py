@@ -26,6 +26,7 @@ from bilan.models import Fiche
 from bilan.references import plain_references
 from bilan.render import environment, single_blank_lines
 from bilan.validate import validate_data
+from bilan.workers import in_background
 from tests.conftest import DATA, ROOT, DataMaker, fiche
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -427,3 +428,22 @@ def test_blank_runs_across_spliced_fragments_are_found(text: str, pieces: list[s
     mark = cache.spliced([single_blank_lines(piece).encode() for piece in pieces])
     data = cache.splice(single_blank_lines(text + mark + text))
     assert cache.met_at_joins(data, b"\n\n\n") == (b"\n\n\n" in data)
+
+
+_SEEN: list[int] = []
+
+
+def _remember(number: int) -> int:
+    _SEEN.append(number)
+    return number * 2
+
+
+def test_work_in_background_gives_its_result_or_its_error() -> None:
+    """The open data is written by a forked copy: its result comes back, its errors are
+    raised here, and what it changes stays in the copy."""
+    assert in_background(_remember, 21)() == 42
+    assert _SEEN == []  # appended in the copy only
+    with pytest.raises(ZeroDivisionError):
+        in_background(divmod, 1, 0)()
+    pending = [in_background(_remember, n) for n in range(3)]
+    assert [wait() for wait in pending] == [0, 2, 4]

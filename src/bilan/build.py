@@ -33,6 +33,7 @@ from bilan.render import (
 )
 from bilan.validate import validate_data
 from bilan.views import FicheView, annex_matrix, fiche_views
+from bilan.workers import in_background
 from bilan.writer import check_output_folder, write_atomically
 
 
@@ -224,10 +225,15 @@ def build(options: BuildOptions) -> BuildResult:
         "graphiques": consolidated_charts(figures),
     }
     files: dict[str, bytes] = {}
+    data = (
+        _data_in_background(figures, narrative, cache, target)
+        if "data" in options.formats
+        else dict
+    )
     renderers: dict[str, Callable[[], dict[str, bytes]]] = {
         "html": lambda: _html(dirs, context, views, cache, target),
         "md": lambda: _markdown(dirs, context, options.year, cache),
-        "data": lambda: _data(figures, narrative, cache, target),
+        "data": data,
     }
     notices: list[str] = []
     try:
@@ -323,24 +329,28 @@ def _markdown(
 DATA_FILES = ("donnees/actions.csv", "donnees/actions.json", "donnees/datapackage.json")
 
 
-def _data(
+def _data_in_background(
     figures: dict[str, Any],
     narrative: Narrative,
     cache: BuildCache | None = None,
     target: Path | None = None,
-) -> dict[str, bytes]:
-    """The open data; with a cache, left out (kept) when the figures did not change."""
+) -> Callable[[], dict[str, bytes]]:
+    """The open data, written by another core while this one renders the pages; with a
+    cache, left out (kept) when the figures did not change."""
     if cache is not None and target is not None:
         key = digest("donnees", cache.data_key(figures))
         kept = [cache.keep(target, name, key) for name in DATA_FILES]
         if all(kept):
-            return {}
+            return dict
         cache.reused.difference_update(DATA_FILES)  # written again, all three together
+    return in_background(_data, figures, narrative.meta.organisme, narrative.meta.titre)
+
+
+def _data(figures: dict[str, Any], organisme: str, titre: str) -> dict[str, bytes]:
     table = opendata.rows(figures)
-    meta = narrative.meta
     texts = (
         opendata.to_csv(table),
         opendata.to_json(figures, table),
-        opendata.datapackage(figures, meta.organisme, meta.titre),
+        opendata.datapackage(figures, organisme, titre),
     )
     return {name: text.encode("utf-8") for name, text in zip(DATA_FILES, texts, strict=True)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -82,3 +83,39 @@ def gc_paused() -> Iterator[None]:
     finally:
         gc.freeze()
         gc.enable()
+
+
+def in_background(function: Callable[..., R], *args: Any) -> Callable[[], R]:
+    """``function(*args)``, computed by a forked copy of this process on another core while
+    this one goes on; the callable returned waits for the result (which must pickle) and
+    raises what the function raised. Where processes cannot be forked, computed at once.
+    The function must not change anything this process needs: the copy's changes stay
+    in the copy."""
+    if not hasattr(os, "fork"):  # pragma: no cover - Windows
+        result = function(*args)
+        return lambda: result
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the copy (its coverage is not collected)
+        try:
+            os.close(read)
+            try:
+                payload = pickle.dumps((True, function(*args)))
+            except BaseException as error:  # handed to the parent
+                payload = pickle.dumps((False, error))
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(payload)
+        finally:
+            os._exit(0)  # never back into the parent's code
+    os.close(write)
+
+    def wait() -> R:
+        with os.fdopen(read, "rb") as pipe:
+            payload = pipe.read()
+        os.waitpid(child, 0)
+        ok, value = pickle.loads(payload)  # from our own copy: trusted
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    return wait
