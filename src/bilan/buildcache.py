@@ -228,10 +228,8 @@ class BuildCache:
             return
         try:
             self._fragments = {str(k): (int(v[0]), int(v[1])) for k, v in fragments.items()}
-            self._held = {
-                str(k): [str(c) for c in v]
-                for k, v in (children if isinstance(children, dict) else {}).items()
-            }
+            held = children if isinstance(children, dict) else {}
+            self._held = {k: v for k, v in held.items() if isinstance(v, list)}
             self._outputs = {
                 str(k): (str(v[0]), int(v[1]), int(v[2]))
                 for k, v in (outputs if isinstance(outputs, dict) else {}).items()

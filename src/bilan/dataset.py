@@ -133,6 +133,15 @@ class DataSet:
     def fiche_by_id(self) -> dict[str, LoadedFiche]:
         return {item.id: item for item in self.fiches}
 
+    @cached_property
+    def action_places(self) -> dict[tuple[str, int], list[tuple[LoadedFiche, int]]]:
+        """Where each action (type, number) is described: its fiches, and its index there."""
+        places: dict[tuple[str, int], list[tuple[LoadedFiche, int]]] = {}
+        for item in self.fiches:
+            for index, action in enumerate(item.actions):
+                places.setdefault((action.type, action.numero), []).append((item, index))
+        return places
+
 
 def display_path(path: Path) -> str:
     """Path as the user should see it: relative to the working directory when inside it."""

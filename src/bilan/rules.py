@@ -49,16 +49,8 @@ def id_matches_file_name(item: LoadedFiche, _context: RuleContext) -> Iterator[D
         )
 
 
-def _action_places(dataset: DataSet) -> dict[tuple[str, int], list[tuple[LoadedFiche, int]]]:
-    places: dict[tuple[str, int], list[tuple[LoadedFiche, int]]] = {}
-    for item in dataset.fiches:
-        for index, action in enumerate(item.actions):
-            places.setdefault((action.type, action.numero), []).append((item, index))
-    return places
-
-
 def action_in_one_fiche(dataset: DataSet) -> Iterator[Diagnostic]:
-    for (kind, number), places in sorted(_action_places(dataset).items()):
+    for (kind, number), places in sorted(dataset.action_places.items()):
         if len(places) < 2:
             continue
         # Each file named once, even when a fiche repeats the action many times.
@@ -77,7 +69,7 @@ def action_in_one_fiche(dataset: DataSet) -> Iterator[Diagnostic]:
 def numbering_without_gaps(dataset: DataSet) -> Iterator[Diagnostic]:
     if dataset.unloaded:  # the missing numbers may be in the fiches already reported
         return
-    places = _action_places(dataset)
+    places = dataset.action_places
     folder = display_path(dataset.root / ACTIONS_DIR)
     for kind in ("existante", "prospective"):
         numbers = sorted({number for (k, number) in places if k == kind})

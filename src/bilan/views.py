@@ -46,11 +46,15 @@ class FicheView:
     def __init__(self, item: LoadedFiche, year: int, first: Quarter, last: Quarter) -> None:
         self.item = item
         self.id = item.id
-        self.label = fiche_label(item.actions)
-        self.kind = "existante" if fiche_order(item.actions)[0] == 0 else "prospective"
+        self.order = fiche_order(item.actions)
+        self.kind = "existante" if self.order[0] == 0 else "prospective"
         self.previous: FicheView | None = None
         self.following: FicheView | None = None
         self._year, self._window = year, (first, last)
+
+    @cached_property
+    def label(self) -> str:
+        return fiche_label(self.item.actions)
 
     @cached_property
     def fiche(self) -> Fiche:
@@ -118,7 +122,7 @@ def calendar_view(report: Report, year: int, first: str, last: str) -> CalendarV
 def fiche_views(items: Sequence[LoadedFiche], year: int, first: str, last: str) -> list[FicheView]:
     """Every fiche in report order, linked to its neighbours."""
     views = [FicheView(item, year, first, last) for item in items]
-    views.sort(key=lambda view: fiche_order(view.item.actions))
+    views.sort(key=lambda view: view.order)
     for before, after in pairwise(views):
         before.following, after.previous = after, before
     return views
