@@ -8,9 +8,10 @@
 - what was found in each fiche for the year (the fiche rules' diagnostics, its lines in
   the figures), by the key :mod:`bilan.validate` gives it (``<année>.findings.json``): the
   checks and figures of ten thousand fiches only look again at the one that changed;
-- rendered fragments (a fiche's section of index.html and of the Markdown report), by the
-  hash of what they show (``<année>.json`` and the ``.fragments`` file it names): the two big files
-  are put together again from them, rendering only the fiches that changed;
+- rendered fragments (a fiche's section of index.html and of the Markdown report, the
+  tables of the figures and their rows), by the hash of what they show (``<année>.json``
+  and the ``.fragments`` file it names): the two big files are put together again from
+  them, as bytes, rendering only what changed;
 - the key, size and time of every fiche page and data file written: an output whose key
   did not change, and whose file is still the one written, is linked from the previous
   output (the data files are keyed by the figures they hold).
