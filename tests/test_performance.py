@@ -7,6 +7,7 @@ speed is measured by ``make bench`` (docs/performance.md).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -447,3 +448,13 @@ def test_work_in_background_gives_its_result_or_its_error() -> None:
         in_background(divmod, 1, 0)()
     pending = [in_background(_remember, n) for n in range(3)]
     assert [wait() for wait in pending] == [0, 2, 4]
+
+
+def _stop_in_copy(parent: int) -> int:
+    if os.getpid() != parent:
+        os._exit(1)  # as if the copy had been killed before answering
+    return 7
+
+
+def test_work_in_background_is_done_here_if_the_copy_stops() -> None:
+    assert in_background(_stop_in_copy, os.getpid())() == 7

@@ -113,6 +113,8 @@ def in_background(function: Callable[..., R], *args: Any) -> Callable[[], R]:
         with os.fdopen(read, "rb") as pipe:
             payload = pipe.read()
         os.waitpid(child, 0)
+        if not payload:  # the copy was stopped (out of memory, killed): do it here
+            return function(*args)
         ok, value = pickle.loads(payload)  # from our own copy: trusted
         if not ok:
             raise value
