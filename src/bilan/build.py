@@ -330,19 +330,14 @@ DATA_FILES = ("donnees/actions.csv", "donnees/actions.json", "donnees/datapackag
 
 
 def _data_in_background(
-    figures: dict[str, Any],
-    narrative: Narrative,
-    cache: BuildCache | None = None,
-    target: Path | None = None,
+    figures: dict[str, Any], narrative: Narrative, cache: BuildCache | None, target: Path
 ) -> Callable[[], dict[str, bytes]]:
     """The open data, written by another core while this one renders the pages; with a
     cache, left out (kept) when the figures did not change."""
-    if cache is not None and target is not None:
+    if cache is not None:
         key = digest("donnees", cache.data_key(figures))
-        kept = [cache.keep(target, name, key) for name in DATA_FILES]
-        if all(kept):
+        if cache.keep(target, DATA_FILES, key):
             return dict
-        cache.reused.difference_update(DATA_FILES)  # written again, all three together
     return in_background(_data, figures, narrative.meta.organisme, narrative.meta.titre)
 
 

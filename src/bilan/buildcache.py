@@ -322,7 +322,7 @@ class BuildCache:
 
     def page(self, target: Path, name: str, view: FicheView) -> bool:
         """Record the page of ``view``; True if the previous output's file can be kept."""
-        return self.keep(target, name, digest("page", self.view_keys[view.id]))
+        return self.keep(target, (name,), digest("page", self.view_keys[view.id]))
 
     def know(self, value: object, key: str) -> None:
         """Give the content key of plain data, known without hashing it whole."""
@@ -342,11 +342,19 @@ class BuildCache:
             self._data_keys[id(value)] = known
         return known[1]
 
-    def keep(self, target: Path, name: str, key: str) -> bool:
-        """Record output ``name`` under ``key`` (with the context's); True if the previous
-        output's file has that key and was not changed since: it is then kept as it is."""
+    def keep(self, target: Path, names: Sequence[str], key: str) -> bool:
+        """Record outputs ``names`` under ``key`` (with the context's); True if the previous
+        build wrote each of them with that key and none was changed since: they are then
+        kept as they are, together (one changed file means all are written again)."""
         key = digest(self.context_key, key)
-        self.outputs[name] = key
+        for name in names:
+            self.outputs[name] = key
+        if not all(self._unchanged(target, name, key) for name in names):
+            return False
+        self.reused.update(names)  # linked: the same files, the same sizes and times
+        return True
+
+    def _unchanged(self, target: Path, name: str, key: str) -> bool:
         old = self._outputs.get(name)
         if old is None or old[0] != key:
             return False
@@ -354,10 +362,7 @@ class BuildCache:
             info = os.stat(f"{target}/{name}")
         except OSError:
             return False
-        if (info.st_size, info.st_mtime_ns) != old[1:]:
-            return False  # changed by hand since: written again
-        self.reused.add(name)  # linked: the same file, the same size and time
-        return True
+        return (info.st_size, info.st_mtime_ns) == old[1:]  # else changed by hand since
 
     def save(self, target: Path, digests: Iterable[str]) -> None:
         """Leave what this build knows for the next one: the fiches still in the data, what

@@ -13,7 +13,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from bilan.dataset import ACTIONS_DIR, DataSet, LoadedFiche, display_path
 from bilan.diagnostics import Diagnostic, Severity
@@ -326,14 +327,15 @@ class RuleContext:
 
     communes: CommunesFile | None
     windows: tuple[ReportWindow, ...] = ()
-    known_communes: frozenset[str] = field(init=False)
-    suggestions: _Suggestions = field(init=False)
-    """Shared by the fiches of one run, so that its bound holds for the whole data set."""
 
-    def __post_init__(self) -> None:
-        known = frozenset(c.id for c in self.communes.communes) if self.communes else frozenset()
-        object.__setattr__(self, "known_communes", known)
-        object.__setattr__(self, "suggestions", _Suggestions(sorted(known)))
+    @cached_property
+    def known_communes(self) -> frozenset[str]:
+        return frozenset(c.id for c in self.communes.communes) if self.communes else frozenset()
+
+    @cached_property
+    def suggestions(self) -> _Suggestions:
+        """Shared by the fiches of one run, so that its bound holds for the whole data set."""
+        return _Suggestions(sorted(self.known_communes))
 
 
 def year_rules(item: LoadedFiche, context: RuleContext) -> Iterator[Diagnostic]:
