@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from bilan.dataset import ACTIONS_DIR, DataSet, LoadedFiche, display_path
+from bilan.dataset import ACTIONS_DIR, DataSet, FicheSource, display_path
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.figures import cell_level
 from bilan.models import Cell, CommunesFile, Quarter
@@ -39,7 +39,7 @@ def _at(
     return Diagnostic(doc.path, line, column, code, severity, message, hint)
 
 
-def id_matches_file_name(item: LoadedFiche, _context: RuleContext) -> Iterator[Diagnostic]:
+def id_matches_file_name(item: FicheSource, _context: RuleContext) -> Iterator[Diagnostic]:
     if item.id != item.stem:
         yield _at(
             item.doc,
@@ -120,7 +120,7 @@ class _Suggestions:
         return close[0] if close else None
 
 
-def communes_exist(item: LoadedFiche, context: RuleContext) -> Iterator[Diagnostic]:
+def communes_exist(item: FicheSource, context: RuleContext) -> Iterator[Diagnostic]:
     if context.communes is None:
         return
     known = context.known_communes
@@ -169,7 +169,7 @@ def communes_file_unique(dataset: DataSet) -> Iterator[Diagnostic]:
 
 
 def _calendar_rows(
-    item: LoadedFiche,
+    item: FicheSource,
 ) -> Iterator[tuple[int, Path_, int | None, list[Cell], Quarter]]:
     for year, report in item.fiche.bilans.items():
         calendar = report.calendrier
@@ -189,7 +189,7 @@ def _calendar_rows(
             yield year, (*base, "phases"), None, calendar.phases or [], calendar.debut
 
 
-def phases_do_not_go_back(item: LoadedFiche, _context: RuleContext) -> Iterator[Diagnostic]:
+def phases_do_not_go_back(item: FicheSource, _context: RuleContext) -> Iterator[Diagnostic]:
     for _year, path, _result, cells, _start in _calendar_rows(item):
         floor = 0  # the lowest phase of the most advanced cell so far
         for index, cell in enumerate(cells):
@@ -209,7 +209,7 @@ def phases_do_not_go_back(item: LoadedFiche, _context: RuleContext) -> Iterator[
 
 
 def calendar_rows_match_results(
-    item: LoadedFiche, _context: RuleContext
+    item: FicheSource, _context: RuleContext
 ) -> Iterator[Diagnostic]:
     count = len(item.fiche.resultats_attendus)
     for year, report in item.fiche.bilans.items():
@@ -227,7 +227,7 @@ def calendar_rows_match_results(
                 )
 
 
-def commune_counts_are_possible(item: LoadedFiche, context: RuleContext) -> Iterator[Diagnostic]:
+def commune_counts_are_possible(item: FicheSource, context: RuleContext) -> Iterator[Diagnostic]:
     if context.communes is None:
         return
     total = len(context.communes.communes)
@@ -252,7 +252,7 @@ def _numbers_in(text: str) -> set[str]:
     return set(re.findall(r"\d+(?:,\d+)?", joined))
 
 
-def indicator_value_in_text(item: LoadedFiche, _context: RuleContext) -> Iterator[Diagnostic]:
+def indicator_value_in_text(item: FicheSource, _context: RuleContext) -> Iterator[Diagnostic]:
     for year, report in item.fiche.bilans.items():
         for index, indicator in enumerate(report.indicateurs):
             if indicator.valeur is None or indicator.texte is None:
@@ -272,7 +272,7 @@ def indicator_value_in_text(item: LoadedFiche, _context: RuleContext) -> Iterato
                 )
 
 
-def not_started_means_early(item: LoadedFiche, _context: RuleContext) -> Iterator[Diagnostic]:
+def not_started_means_early(item: FicheSource, _context: RuleContext) -> Iterator[Diagnostic]:
     for year, report in item.fiche.bilans.items():
         if report.etat != "non-demarree" or report.calendrier is None:
             continue
@@ -338,7 +338,7 @@ class RuleContext:
         return _Suggestions(sorted(self.known_communes))
 
 
-def year_rules(item: LoadedFiche, context: RuleContext) -> Iterator[Diagnostic]:
+def year_rules(item: FicheSource, context: RuleContext) -> Iterator[Diagnostic]:
     """Checks that depend on a report year: the fiche has that year, its calendar fits."""
     for window in context.windows:
         report = item.fiche.bilans.get(window.year)
@@ -371,7 +371,7 @@ def year_rules(item: LoadedFiche, context: RuleContext) -> Iterator[Diagnostic]:
                 )
 
 
-FICHE_RULES: tuple[Callable[[LoadedFiche, RuleContext], Iterator[Diagnostic]], ...] = (
+FICHE_RULES: tuple[Callable[[FicheSource, RuleContext], Iterator[Diagnostic]], ...] = (
     id_matches_file_name,
     communes_exist,
     phases_do_not_go_back,
@@ -390,7 +390,7 @@ DATASET_RULES: tuple[Callable[[DataSet], Iterator[Diagnostic]], ...] = (
 )
 
 
-def fiche_findings(item: LoadedFiche, context: RuleContext) -> list[Diagnostic]:
+def fiche_findings(item: FicheSource, context: RuleContext) -> list[Diagnostic]:
     """Every fiche rule, on one fiche."""
     return [diagnostic for rule in FICHE_RULES for diagnostic in rule(item, context)]
 

@@ -15,7 +15,7 @@ from bilan.diagnostics import Diagnostic
 from bilan.errors import BilanError
 from bilan.figures import compute
 from bilan.models import PHASES
-from bilan.render import number
+from bilan.french import number
 from bilan.validate import validate_data
 
 
