@@ -63,12 +63,14 @@ def validate_data(
     years: list[int] | None = None,
     jobs: int | None = None,
     cache: ValidationCache | None = None,
+    severities: rules.Severities | None = None,
 ) -> Validation:
     """Load everything, run every rule; never raises on bad data (only on a missing folder).
     ``jobs``: see :func:`bilan.dataset.load_dataset`; ``cache``: what the previous build
-    found, reused for the fiches whose file did not change."""
+    found, reused for the fiches whose file did not change; ``severities``: a project's
+    severity per rule code (see :func:`bilan.rules.severity_overrides`)."""
     with gc_paused():  # all of it lives until the end of the command: see bilan.workers
-        return _validate(data_dir, years, jobs, cache)
+        return _validate(data_dir, years, jobs, cache, severities or {})
 
 
 def _validate(
@@ -76,9 +78,10 @@ def _validate(
     years: list[int] | None,
     jobs: int | None,
     cache: ValidationCache | None,
+    severities: rules.Severities,
 ) -> Validation:
     dataset, diagnostics = load_dataset(data_dir, jobs, cache)
-    diagnostics += rules.dataset_findings(dataset)
+    diagnostics += rules.dataset_findings(dataset, severities)
     narratives: dict[int, Narrative] = {}
     files = dataset.files
     for year in report_years(data_dir) if years is None else years:
@@ -94,6 +97,7 @@ def _validate(
             rules.ReportWindow(year, n.meta.calendrier.debut, n.meta.calendrier.fin)
             for year, n in narratives.items()
         ),
+        severities,
     )
     shared = _context_key(context) if cache is not None else ""
     keys = [digest(i.digest, i.shown, i.stem, shared) if shared else "" for i in dataset.fiches]
@@ -116,7 +120,7 @@ def _validate(
 
 def _context_key(context: rules.RuleContext) -> str:
     communes = "" if context.communes is None else context.communes.model_dump_json()
-    return digest(communes, repr(context.windows))
+    return digest(communes, repr(context.windows), repr(sorted(context.severities.items())))
 
 
 def _findings(
