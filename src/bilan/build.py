@@ -20,7 +20,7 @@ from bilan import charts, opendata
 from bilan.buildcache import BuildCache, code_salt
 from bilan.dataset import display_path
 from bilan.diagnostics import Diagnostic
-from bilan.errors import BuildError, UsageError
+from bilan.errors import BuildError, InvalidData, UsageError
 from bilan.keys import digest
 from bilan.models import PHASES
 from bilan.narrative import Narrative, render_text
@@ -73,17 +73,8 @@ class BuildResult:
     files: list[str]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
-
-
-class InvalidData(BuildError):
-    """The data does not validate: the build stops before writing anything."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__(
-            "les données contiennent des erreurs : rapport non construit",
-            "corrigez-les (bilan validate les liste toutes), puis relancez",
-        )
-        self.diagnostics = diagnostics
+    checked: int = 0
+    """How many files the validation read (the count of its summary)."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +185,7 @@ def build(options: BuildOptions) -> BuildResult:
     cache = BuildCache(options.out, options.year, code_salt(dirs)) if options.cache else None
     validation = validate_data(options.data, years=[options.year], cache=cache)
     if not validation.ok:
-        raise InvalidData(validation.diagnostics)
+        raise InvalidData(validation.diagnostics, validation.files, "rapport non construit")
     dataset = validation.dataset
     narrative = validation.narratives[options.year]
     assert dataset.communes is not None
@@ -255,7 +246,9 @@ def build(options: BuildOptions) -> BuildResult:
     write_atomically(target, files, reused)
     if cache is not None:
         cache.save(target, (item.digest for item in dataset.fiches))
-    return BuildResult(target, sorted({*files, *reused}), validation.diagnostics, notices)
+    return BuildResult(
+        target, sorted({*files, *reused}), validation.diagnostics, notices, validation.files
+    )
 
 
 def template_error(error: TemplateError) -> BuildError:
