@@ -29,10 +29,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bilan import writer
-from bilan.build import PROJECT_TEMPLATES, BuildOptions, build
-from bilan.buildcache import CACHE_DIR
+from bilan.build import BuildOptions, build, project_templates
+from bilan.catalogue import BASE, CATALOGUE
 from bilan.cli import app
-from bilan.diagnostics import CODES, INVISIBLE, render_github, render_json, render_text
+from bilan.diagnostics import INVISIBLE
+from bilan.incremental import CACHE_DIR
+from bilan.reporters import REPORTERS
 from bilan.validate import MAX_PER_FILE, validate_data
 from bilan.yamlio import load_bytes
 from tests.conftest import COMMUNES, DATA, fiche
@@ -51,22 +53,8 @@ TIME_LIMIT = 60
 FICHE = "data/actions/e01-test.yaml"
 COMMUNES_FILE = "data/communes.yaml"
 EDITO = "data/rapports/2016/00-edito.md"
-RAPPORT = """\
-annee: 2016
-organisme: Métropole test
-titre: Schéma de mutualisation
-sous_titre: Bilan 2016
-publication: Janvier 2017
-calendrier: {debut: 2015-T4, fin: 2019-T4}
-"""
-EDITO_TEXT = """\
----
-titre: Édito
-ordre: 0
----
-
-La métropole et ses {{ chiffres.communes.total }} communes.
-"""
+RAPPORT = BASE["data/rapports/2016/rapport.yaml"]
+EDITO_TEXT = BASE[EDITO]
 _ENGLISH = re.compile(
     r"\b(found|expected|could not|did not|not allowed|cannot|error|invalid|unexpected)\b", re.I
 )
@@ -873,7 +861,7 @@ def test_hostile_input(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert diagnostic["hint"], "un message sans conseil"
     assert case.hint in diagnostic["hint"], diagnostic["hint"]
     assert not _ENGLISH.search(diagnostic["message"]), diagnostic["message"]
-    assert diagnostic["code"] in CODES
+    assert diagnostic["code"] in CATALOGUE
     if not case.isolated:  # the text format shows the same thing, located, with its hint
         where = f"{case.file}:{case.line}:{case.column}" if case.line else case.file
         assert f"{where}: erreur {case.code}: " in outcome.text
@@ -1036,7 +1024,7 @@ def test_build_writes_only_into_its_output_folder(
 ) -> None:
     data = make_base(tmp_path)
     templates = tmp_path / "gabarits"
-    shutil.copytree(PROJECT_TEMPLATES, templates)
+    shutil.copytree(project_templates(), templates)
     before = snapshot(data, templates)
     others_before = sorted(p.name for p in tmp_path.iterdir())
     monkeypatch.chdir(tmp_path)
@@ -1053,7 +1041,7 @@ def test_output_folder_cannot_cover_data_or_templates(
 ) -> None:
     data = make_base(tmp_path)
     templates = tmp_path / "gabarits"
-    shutil.copytree(PROJECT_TEMPLATES, templates)
+    shutil.copytree(project_templates(), templates)
     before = snapshot(tmp_path)
     monkeypatch.chdir(tmp_path)
     code, output = build_cli(tmp_path, "--out", out, "--templates", "gabarits")
@@ -1081,7 +1069,7 @@ def built(
         ("{% if %}", "gabarit gabarits/index.html.j2, ligne 1"),
         (
             "{{ rapport.titre }}{{ variable_inconnue }}",
-            "gabarit gabarits/index.html.j2, ligne 1 : 'variable_inconnue' is undefined",
+            "gabarit gabarits/index.html.j2, ligne 1 : « variable_inconnue » n'est pas défini",
         ),
         ('{% include "absent.html.j2" %}', "gabarit introuvable : absent.html.j2"),
     ],
@@ -1118,7 +1106,11 @@ def test_interrupted_write_keeps_previous_build(
 
     monkeypatch.setattr(Path, "write_bytes", failing_write)
     options = BuildOptions(
-        year=2016, data=Path("data"), out=Path("out"), formats=frozenset({"html", "md", "data"})
+        year=2016,
+        data=Path("data"),
+        out=Path("out"),
+        formats=frozenset({"html", "md", "data"}),
+        cache=False,  # everything written again, none of it linked from the previous build
     )
     with pytest.raises(interruption):
         build(options)
@@ -1242,13 +1234,13 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
 
 
 def check_outputs(result: Any, root: Path) -> None:
-    """Every renderer copes with whatever the data produced."""
+    """Every reporter copes with whatever the data produced."""
     for diagnostic in result.diagnostics:
-        assert diagnostic.code in CODES and diagnostic.message and diagnostic.line >= 0
-    text = render_text(result.diagnostics, root)
-    assert not INVISIBLE.search(text)
-    json.loads(render_json(result.diagnostics, result.files))
-    render_github(result.diagnostics)
+        assert diagnostic.code in CATALOGUE and diagnostic.message and diagnostic.line >= 0
+    outputs = {name: kind(root).render(result.diagnostics, result.files) for name, kind in REPORTERS.items()}
+    assert not INVISIBLE.search(outputs["text"])
+    json.loads(outputs["json"])
+    json.loads(outputs["gitlab"])
 
 
 @given(mutated())

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from bilan.dataset import display_path
 from bilan.diagnostics import Diagnostic
-from bilan.errors import BuildError, UsageError
+from bilan.errors import BuildError, InvalidData, UsageError
 from bilan.outputs import FORMATS, OutputFormat
 from bilan.render import UnitRenderer
 from bilan.units import Output, Page, Static
-from bilan.validate import Validation, validate_data
+from bilan.validate import validate_data
 from bilan.views import edition_view
 from bilan.writer import check_output_folder, write_atomically
 
@@ -52,18 +52,8 @@ class BuildResult:
     files: list[str]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
-
-
-class InvalidData(BuildError):
-    """The data does not validate: the build stops before writing anything."""
-
-    def __init__(self, validation: Validation) -> None:
-        super().__init__(
-            "les données contiennent des erreurs : rapport non construit",
-            "corrigez-les (bilan validate les liste toutes), puis relancez",
-        )
-        self.diagnostics = validation.diagnostics
-        self.files = validation.files
+    checked: int = 0
+    """Files the validation read (for the same summary as ``bilan validate``)."""
 
 
 def template_dirs(user: Path | None) -> list[Path]:
@@ -87,7 +77,7 @@ def chosen_formats(options: BuildOptions) -> tuple[list[OutputFormat], list[str]
         elif name in options.requested or not output_format.optional:
             raise BuildError(*reason)
         else:
-            notices.append(f"{output_format.description} non produit : {reason[0]}. {reason[1]}")
+            notices.append(f"{output_format.title} non produit : {reason[0]}. {reason[1]}")
     return chosen, notices
 
 
@@ -110,7 +100,7 @@ def build(options: BuildOptions) -> BuildResult:
     else:
         validation = validate_data(options.data, years=[options.year])
     if not validation.ok:
-        raise InvalidData(validation)
+        raise InvalidData(validation.diagnostics, validation.files, "rapport non construit")
     communes = validation.dataset.communes
     assert communes is not None
     figures = validation.figures[options.year]
@@ -128,14 +118,16 @@ def build(options: BuildOptions) -> BuildResult:
     )
     links = [link for output_format in chosen for link in output_format.links(options.year)]
     outputs = [output for f in chosen for output in f.plan(edition, links)]
-    kept = cache.kept(target, outputs, renderer) if cache is not None else set()
+    kept = cache.kept(target, outputs) if cache is not None else set()
     rendered = {
         output.path: _produce(output, renderer) for output in outputs if output.path not in kept
     }
     write_atomically(target, rendered, kept)
     if cache is not None:
         cache.save(target)
-    return BuildResult(target, sorted({*rendered, *kept}), validation.diagnostics, notices)
+    return BuildResult(
+        target, sorted({*rendered, *kept}), validation.diagnostics, notices, validation.files
+    )
 
 
 def _produce(output: Output, renderer: UnitRenderer) -> bytes:

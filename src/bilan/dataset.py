@@ -35,9 +35,20 @@ class FicheSource(Protocol):
     positions). Loaded eagerly by default (:class:`LoadedFiche`); a faster implementation
     may read the model only when asked."""
 
-    stem: str
-    shown: str
-    digest: str
+    @property
+    def stem(self) -> str:
+        """The file's name without ``.yaml``."""
+        ...
+
+    @property
+    def shown(self) -> str:
+        """The file's path as the user sees it."""
+        ...
+
+    @property
+    def digest(self) -> str:
+        """Hash of the file's bytes."""
+        ...
 
     @property
     def id(self) -> str: ...

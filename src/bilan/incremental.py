@@ -298,6 +298,7 @@ class BuildCache:
         """Output path → key, for every output of this build."""
         self._kept: dict[str, tuple[str, int, int]] = {}
         """The outputs kept from the previous edition, as the index recorded them."""
+        self._renderer: CachedRenderer | None = None
 
     # bilan.dataset.FicheParser
 
@@ -336,20 +337,25 @@ class BuildCache:
         known = self._context_keys.get(id(context))
         if known is None or known[0] is not context:
             communes = "" if context.communes is None else context.communes.model_dump_json()
-            known = (context, digest(communes, repr(context.windows)))
+            severities = repr(sorted(context.severities.items()))
+            known = (context, digest(communes, repr(context.windows), severities))
             self._context_keys[id(context)] = known
         return known[1]
 
     # bilan.render.UnitRenderer
 
     def renderer(self, dirs: Sequence[Path]) -> CachedRenderer:
-        return CachedRenderer(dirs, self)
+        self._renderer = CachedRenderer(dirs, self)
+        return self._renderer
 
     # Outputs kept from the previous edition
 
-    def kept(self, target: Path, outputs: Iterable[Output], renderer: CachedRenderer) -> set[str]:
+    def kept(self, target: Path, outputs: Iterable[Output]) -> set[str]:
         """The outputs whose key is the one the previous build wrote them with, and whose
-        file nobody changed since: they are kept as they are. Records every output's key."""
+        file nobody changed since: they are kept as they are. Records every output's key.
+        Keys come from :meth:`renderer`'s, which must be the renderer of this build."""
+        renderer = self._renderer
+        assert renderer is not None, "renderer() first"
         previous = self.store.outputs.get(target.name, {})
         kept = set()
         for output in outputs:

@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bilan import opendata
 from bilan.units import Output, Page, Static, Unit
-from bilan.views import EditionView
+
+if TYPE_CHECKING:
+    from bilan.views import EditionView
+
+# The views, the open data and WeasyPrint are imported by the functions that use them:
+# the CLI reads this registry for its choices without paying for them.
 
 STYLE_SHEET = "style.css"
 
@@ -33,6 +37,8 @@ class OutputFormat:
     """One output format of ``bilan build --format``."""
 
     name: str
+    title: str
+    """Its short French name, for messages (« PDF »)."""
     description: str
     """What it is, in French, for the CLI's help."""
     plan: Callable[[EditionView, Sequence[Link]], list[Output]]
@@ -189,6 +195,8 @@ DATA_FILES = ("donnees/actions.csv", "donnees/actions.json", "donnees/datapackag
 
 def data_outputs(edition: EditionView, _links: Sequence[Link]) -> list[Output]:
     """The open data: one row per action (CSV, JSON) and its description."""
+    from bilan import opendata
+
     figures = edition.figures
     meta = edition.meta
     csv_name, json_name, package_name = DATA_FILES
@@ -230,12 +238,14 @@ FORMATS: dict[str, OutputFormat] = {
     for format in (
         OutputFormat(
             "html",
+            "site HTML",
             "site HTML : le rapport, une page par fiche, la déclaration d'accessibilité",
             html_outputs,
             lambda year: [],
         ),
         OutputFormat(
             "pdf",
+            "PDF",
             "le PDF imprimable pour le conseil",
             pdf_outputs,
             lambda year: [Link(f"bilan-{year}.pdf", "Le rapport en PDF")],
@@ -244,12 +254,14 @@ FORMATS: dict[str, OutputFormat] = {
         ),
         OutputFormat(
             "md",
+            "Markdown",
             "le rapport en Markdown",
             markdown_outputs,
             lambda year: [Link(f"bilan-{year}.md", "Le rapport en Markdown")],
         ),
         OutputFormat(
             "data",
+            "données ouvertes",
             "données ouvertes (CSV, JSON, datapackage.json)",
             data_outputs,
             lambda year: [Link(DATA_FILES[0], "Données ouvertes (CSV)")],

@@ -58,12 +58,15 @@ def validate_data(
     jobs: int | None = None,
     parse: FicheParser | None = None,
     check: FicheChecker = check_fiche,
+    severities: rules.Severities | None = None,
 ) -> Validation:
     """Load everything, run every rule; never raises on bad data (only on a missing folder).
     ``jobs`` and ``parse``: see :func:`bilan.dataset.load_dataset`; ``check``: how each
-    fiche is checked (:func:`check_fiche`, or a function giving the same findings)."""
+    fiche is checked (:func:`check_fiche`, or a function giving the same findings);
+    ``severities``: a project's severity per rule code (see
+    :func:`bilan.rules.severity_overrides`)."""
     with gc_paused():
-        return _validate(data_dir, years, jobs, parse, check)
+        return _validate(data_dir, years, jobs, parse, check, severities or {})
 
 
 def _validate(
@@ -72,9 +75,10 @@ def _validate(
     jobs: int | None,
     parse: FicheParser | None,
     check: FicheChecker,
+    severities: rules.Severities,
 ) -> Validation:
     dataset, diagnostics = load_dataset(data_dir, jobs, parse)
-    diagnostics += rules.dataset_findings(dataset)
+    diagnostics += rules.dataset_findings(dataset, severities)
     narratives: dict[int, Narrative] = {}
     files = dataset.files
     for year in report_years(data_dir) if years is None else years:
@@ -90,6 +94,7 @@ def _validate(
             rules.ReportWindow(year, n.meta.calendrier.debut, n.meta.calendrier.fin)
             for year, n in narratives.items()
         ),
+        severities,
     )
     found_in = [check(item, context) for item in dataset.fiches]
     diagnostics += [diagnostic for found in found_in for diagnostic in found.diagnostics]
