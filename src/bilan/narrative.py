@@ -19,8 +19,9 @@ from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
 from bilan.models import ReportMeta, Section
 from bilan.references import plain_references
+from bilan.sourcetext import decode
 from bilan.validation import check_model
-from bilan.yamlio import decode, load_bytes
+from bilan.yamlio import load_bytes
 
 if TYPE_CHECKING:
     from jinja2 import nodes

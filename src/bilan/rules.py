@@ -18,10 +18,10 @@ from functools import cached_property
 
 from bilan.dataset import ACTIONS_DIR, DataSet, LoadedFiche, display_path
 from bilan.diagnostics import Diagnostic, Severity
+from bilan.document import Document, Path_
 from bilan.figures import cell_level
 from bilan.models import Cell, CommunesFile, Quarter
 from bilan.quarters import quarter_index
-from bilan.yamlio import Document, Path_
 
 
 def _at(
@@ -208,9 +208,7 @@ def phases_do_not_go_back(item: LoadedFiche, _context: RuleContext) -> Iterator[
             floor = max(floor, min(cell) if isinstance(cell, list) else level)
 
 
-def calendar_rows_match_results(
-    item: LoadedFiche, _context: RuleContext
-) -> Iterator[Diagnostic]:
+def calendar_rows_match_results(item: LoadedFiche, _context: RuleContext) -> Iterator[Diagnostic]:
     count = len(item.fiche.resultats_attendus)
     for year, report in item.fiche.bilans.items():
         if report.calendrier is None or report.calendrier.lignes is None:
@@ -258,9 +256,7 @@ def indicator_value_in_text(item: LoadedFiche, _context: RuleContext) -> Iterato
             if indicator.valeur is None or indicator.texte is None:
                 continue
             value = indicator.valeur
-            written = (
-                str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
-            )
+            written = str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
             if written not in _numbers_in(indicator.texte):
                 yield _at(
                     item.doc,
