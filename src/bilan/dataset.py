@@ -20,9 +20,9 @@ from typing import Protocol
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.document import Document
 from bilan.errors import UsageError
+from bilan.modelerrors import check_model
 from bilan.models import Action, CommunesFile, Fiche
 from bilan.sourcetext import MAX_BYTES, decode, too_large
-from bilan.validation import check_model
 from bilan.workers import choose_jobs, gc_paused, ordered_map
 from bilan.yamlio import load_bytes
 

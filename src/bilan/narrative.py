@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from bilan.dataset import REPORTS_DIR, display_path, read_bytes, read_file
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
+from bilan.modelerrors import check_model
 from bilan.models import ReportMeta, Section
 from bilan.references import plain_references
 from bilan.sourcetext import decode
-from bilan.validation import check_model
 from bilan.yamlio import load_bytes
 
 if TYPE_CHECKING:
