@@ -17,6 +17,7 @@ from bilan import rules, yamlio
 from bilan.build import BuildOptions, build, project_templates
 from bilan.dataset import FicheSource
 from bilan.diagnostics import Diagnostic
+from bilan.document import Document
 from bilan.errors import BuildError
 from bilan.incremental import CACHE_DIR, INDEX, BuildCache, CachedFiche, Store, code_salt
 from bilan.render import UnitRenderer
@@ -172,7 +173,7 @@ def test_cached_fiches_are_not_read_again(
     parsed: list[str] = []
     real_parse = yamlio.parse
 
-    def counting(text: str, path: str) -> tuple[yamlio.Document | None, list[object]]:
+    def counting(text: str, path: str) -> tuple[Document | None, list[object]]:
         parsed.append(Path(path).name)
         return real_parse(text, path)
 

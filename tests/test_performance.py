@@ -15,6 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bilan import narrative, yamlio
+from bilan.locatedyaml import read_located
+from bilan.quickyaml import Irregular, quick_load
 from bilan.references import plain_references
 from bilan.validate import validate_data
 from tests.conftest import DATA, ROOT, DataMaker, fiche
@@ -24,25 +26,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import generate
 
 
-def _builder(text: str) -> tuple[object, list[object]]:
-    builder = yamlio._Builder("f.yaml")
-    loader = yamlio._Loader(text)
-    try:
-        builder.run(yamlio._events(loader))
-    except (yamlio._Abort, yamlio.yaml.YAMLError):
-        return None, ["refused"]
-    finally:
-        loader.dispose()
-    return builder.doc.data, builder.diagnostics
-
-
 def assert_quick_agrees(text: str) -> None:
     """The quick path either steps aside or reads what the builder reads, unrefused."""
     try:
-        quick = yamlio._quick(text)
-    except (yamlio._Irregular, yamlio.yaml.YAMLError):
+        quick = quick_load(text)
+    except (Irregular, yamlio.yaml.YAMLError):
         return
-    data, diagnostics = _builder(text)
+    data, _positions, diagnostics = read_located(text, "f.yaml")
     assert diagnostics == []
     assert quick == data
     assert [type(v) for v in _leaves(quick)] == [type(v) for v in _leaves(data)]
@@ -61,7 +51,7 @@ def test_quick_yaml_agrees_on_real_and_generated_fiches(tmp_path: Path) -> None:
     texts = [p.read_text("utf-8") for p in sorted(DATA.rglob("*.yaml"))]
     texts += [generate.to_yaml(f) for f in generated]
     for text in texts:
-        assert isinstance(yamlio._quick(text), dict)
+        assert isinstance(quick_load(text), dict)
         assert_quick_agrees(text)
 
 
@@ -119,11 +109,10 @@ def test_lazy_positions_are_the_builders() -> None:
     text = (DATA / "actions" / "p11-salles-de-spectacle.yaml").read_text("utf-8")
     doc, found = yamlio.parse(text, "f.yaml")
     assert doc is not None and not found
-    builder = yamlio._Builder("f.yaml")
-    builder.run(yamlio._events(yamlio._Loader(text)))
-    assert doc.positions == builder.doc.positions
-    assert doc.key_positions == builder.doc.key_positions
-    assert doc.raw == builder.doc.raw
+    _data, positions, _found = read_located(text, "f.yaml")
+    assert doc.positions == positions.values
+    assert doc.key_positions == positions.keys
+    assert doc.raw == positions.raw
     assert doc.locate(("bilans", 2016, "indicateurs", 2, "valeur")) == (65, 17)
 
 

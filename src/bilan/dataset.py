@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Protocol
 
 from bilan.diagnostics import Diagnostic, Severity
+from bilan.document import Document
 from bilan.errors import UsageError
+from bilan.modelerrors import check_model
 from bilan.models import Action, CommunesFile, Fiche
-from bilan.validation import check_model
+from bilan.sourcetext import MAX_BYTES, too_large
 from bilan.workers import choose_jobs, gc_paused, ordered_map
-from bilan.yamlio import MAX_BYTES, Document, load_bytes, too_large
+from bilan.yamlio import load_bytes
 
 ACTIONS_DIR = "actions"
 COMMUNES_FILE = "communes.yaml"

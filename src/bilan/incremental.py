@@ -39,13 +39,15 @@ from pydantic import BaseModel, TypeAdapter
 import bilan
 from bilan.dataset import FicheFile, FicheSource, Parsed, parse_fiches
 from bilan.diagnostics import Diagnostic, Severity
+from bilan.document import Document
 from bilan.keys import digest
 from bilan.models import Action, Fiche
 from bilan.render import UnitRenderer
 from bilan.rules import RuleContext
+from bilan.sourcetext import decode
 from bilan.units import Identified, Output, Page, Static, Unit
 from bilan.validate import FicheChecker, FicheFindings, check_fiche
-from bilan.yamlio import Document, decode, load_bytes
+from bilan.yamlio import load_bytes
 
 CACHE_DIR = ".bilan-cache"
 INDEX = "index.json"
@@ -242,7 +244,7 @@ class CachedFiche:
 
     def _parsed(self) -> Fiche:
         """The fiche read from its bytes (which validated before)."""
-        from bilan.validation import check_model
+        from bilan.modelerrors import check_model
 
         doc, _found = load_bytes(self._raw, self.shown)
         fiche = None if doc is None else check_model(doc, Fiche)[0]

@@ -33,11 +33,11 @@ from typing import Generic, Literal, TypeVar
 
 from bilan.dataset import ACTIONS_DIR, DataSet, FicheSource, display_path
 from bilan.diagnostics import Diagnostic, Severity
+from bilan.document import Document, Path_
 from bilan.errors import UsageError
 from bilan.figures import cell_level
 from bilan.models import Cell, CommunesFile, Quarter
 from bilan.quarters import quarter_index
-from bilan.yamlio import Document, Path_
 
 Off = Literal["off"]
 Severities = Mapping[str, Severity | Off]
@@ -512,9 +512,7 @@ def indicator_value_in_text(item: FicheSource, _context: RuleContext) -> Iterato
             if indicator.valeur is None or indicator.texte is None:
                 continue
             value = indicator.valeur
-            written = (
-                str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
-            )
+            written = str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
             if written not in _numbers_in(indicator.texte):
                 yield at(
                     item.doc,

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from bilan.dataset import ACTIONS_DIR, display_path, read_file
 from bilan.errors import BilanError, UsageError
+from bilan.modelerrors import check_model
 from bilan.models import CATEGORIES, ETATS, THEMES, Fiche
 from bilan.narrative import report_years
-from bilan.validation import check_model
 from bilan.yamlio import load_bytes
 
 PREFIXES = {"existante": "e", "prospective": "p"}
