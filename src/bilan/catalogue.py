@@ -89,12 +89,13 @@ actions:
     numero: 1
     titre: Action de test
     themes: [fonctions-ressources]
-bilans:
-  2016:
-    etat: en-cours
-    calendrier:
-      debut: 2015-T4
-      phases: [1, 2, 3, 4]
+""",
+    "data/rapports/2016/bilans/e01-test.yaml": """\
+fiche: e01-test
+etat: en-cours
+calendrier:
+  debut: 2015-T4
+  phases: [1, 2, 3, 4]
 """,
     "data/rapports/2016/rapport.yaml": """\
 annee: 2016
@@ -110,7 +111,7 @@ titre: Édito
 ordre: 0
 ---
 
-La métropole et ses {{ chiffres.communes.total }} communes.
+L'établissement et ses {{ chiffres.communes.total }} communes.
 """,
 }
 """The example folder: valid, and the starting point of every example of the catalogue."""
@@ -159,7 +160,7 @@ LOADER_CODES: tuple[Entry, ...] = (
         Severity.ERROR,
         "Un même fichier a plus de 100 problèmes : seuls les 100 premiers (dans l'ordre des lignes) sont affichés, suivis de ce message qui compte les autres. Le fichier est à reprendre dans son ensemble, et le journal de l'intégration continue reste lisible. Le décompte de la dernière ligne ne compte que les messages affichés. C'est un avertissement, et non une erreur, si les problèmes non affichés ne sont que des avertissements.",
         'Corrigez les problèmes affichés (souvent une même faute répétée), puis relancez `bilan validate` pour voir les suivants.',
-        example='Avant `bilans:`, ajouter `objectifs:` suivi de 120 lignes `  - on` (chacune lue comme un booléen : 120 erreurs `S003`).',
+        example='Après la ligne 7, ajouter `objectifs:` suivi de 120 lignes `  - on` (chacune lue comme un booléen : 120 erreurs `S003`).',
         message='`data/actions/e01-test.yaml: erreur F006: 20 autres problèmes dans ce fichier ne sont pas affichés`',
     ),
     Entry(
@@ -177,8 +178,8 @@ LOADER_CODES: tuple[Entry, ...] = (
         Severity.ERROR,
         'La même clé apparaît deux fois dans le même bloc. YAML ne garderait que la dernière valeur : la première serait perdue sans prévenir.',
         'Gardez une seule fois la clé, avec la bonne valeur (le message donne la ligne de la première).',
-        example='Ajouter après la ligne 10 :<br>`    etat: terminee`',
-        message='`data/actions/e01-test.yaml:11:5: erreur Y002: clé « etat » en double (déjà présente ligne 10)`',
+        example='Dans `data/rapports/2016/bilans/e01-test.yaml`, ajouter après la ligne 2 :<br>`etat: terminee`',
+        message='`data/rapports/2016/bilans/e01-test.yaml:3:1: erreur Y002: clé « etat » en double (déjà présente ligne 2)`',
     ),
     Entry(
         'Y003',
@@ -213,7 +214,7 @@ LOADER_CODES: tuple[Entry, ...] = (
         Severity.ERROR,
         "Plus de 40 niveaux d'imbrication (listes dans des listes…). Une fiche n'en a que quelques-uns.",
         "Vérifiez les crochets `[` `]`, les accolades `{` `}` et l'indentation autour de la position indiquée.",
-        example='Avant `bilans:` : `objectifs: [[[[…]]]]` (41 crochets ouvrants, puis 41 fermants)',
+        example='Après la ligne 7 : `objectifs: [[[[…]]]]` (41 crochets ouvrants, puis 41 fermants)',
         message='`data/actions/e01-test.yaml:8:51: erreur Y006: imbrication trop profonde (plus de 40 niveaux)`',
     ),
     Entry(
@@ -240,8 +241,8 @@ LOADER_CODES: tuple[Entry, ...] = (
         Severity.ERROR,
         "Une tabulation sert à indenter une ligne. YAML n'accepte que des espaces.",
         "Remplacez la tabulation par des espaces (ici quatre). Réglez si possible l'éditeur pour qu'il insère des espaces.",
-        example='Ligne 10 : une tabulation au lieu des quatre espaces devant `etat: en-cours`',
-        message="`data/actions/e01-test.yaml:10:1: erreur Y009: tabulation dans l'indentation`",
+        example='Dans `data/rapports/2016/bilans/e01-test.yaml`, ligne 4 : une tabulation au lieu des deux espaces devant `debut: 2015-T4`',
+        message="`data/rapports/2016/bilans/e01-test.yaml:4:1: erreur Y009: tabulation dans l'indentation`",
     ),
     Entry(
         'Y010',
@@ -285,8 +286,8 @@ LOADER_CODES: tuple[Entry, ...] = (
         Severity.ERROR,
         "La valeur n'est pas du bon type : un texte attendu et YAML a lu une date, un nombre ou un booléen ; un nombre attendu et c'est un texte ; une liste attendue…",
         'Donnez une valeur du type attendu (ici un trimestre : `debut: 2015-T4`). Un texte que YAML prend pour autre chose se met entre guillemets : `"2015-10-01"`, `"34172"`. Les mots anglais `on`, `off`, `yes`, `no`, `true`, `false` sont lus comme des booléens (vrai/faux) : mettez-les entre guillemets. Dans ce cas le conseil propose `"oui"` ou `"non"` : mettez plutôt entre guillemets votre propre texte (`"on"`).',
-        example='Ligne 12 : `      debut: 2015-10-01`',
-        message='`data/actions/e01-test.yaml:12:14: erreur S003: « debut » doit être un texte, pas lu comme une date (2015-10-01)`',
+        example='Dans `data/rapports/2016/bilans/e01-test.yaml`, ligne 4 : `  debut: 2015-10-01`',
+        message='`data/rapports/2016/bilans/e01-test.yaml:4:10: erreur S003: « debut » doit être un texte, pas lu comme une date (2015-10-01)`',
     ),
     Entry(
         'S004',
@@ -312,8 +313,8 @@ LOADER_CODES: tuple[Entry, ...] = (
         Severity.ERROR,
         "La valeur n'a pas la forme attendue : trimestre (`AAAA-Tn`), identifiant (minuscules, chiffres, tirets), code INSEE (cinq caractères).",
         'Suivez la forme donnée par le conseil : `2015-T4` pour un trimestre, `p11-salles-de-spectacle` pour un identifiant, `"34172"` (entre guillemets) pour un code INSEE.',
-        example='Ligne 12 : `      debut: 2015-Q4`',
-        message="`data/actions/e01-test.yaml:12:14: erreur S006: « 2015-Q4 » n'a pas la forme attendue pour « debut »`",
+        example='Dans `data/rapports/2016/bilans/e01-test.yaml`, ligne 4 : `  debut: 2015-Q4`',
+        message="`data/rapports/2016/bilans/e01-test.yaml:4:10: erreur S006: « 2015-Q4 » n'a pas la forme attendue pour « debut »`",
     ),
     Entry(
         'S007',
@@ -321,8 +322,17 @@ LOADER_CODES: tuple[Entry, ...] = (
         Severity.ERROR,
         "Deux champs d'un même bloc ne vont pas ensemble : calendrier avec à la fois `phases` et `lignes` (ou aucun des deux), bilan avec `sans_fiche` et un contenu, bilan sans `calendrier` ni `sans_fiche`, `annee` de `rapport.yaml` différente du nom de son dossier. La position est le début du bloc.",
         'Suivez le message : gardez `phases` (une seule ligne de calendrier) ou `lignes` (une par résultat attendu) ; avec `sans_fiche`, retirez le calendrier, les indicateurs et le reste (ou retirez `sans_fiche`) ; sans `sans_fiche`, ajoutez le `calendrier`. Autres messages : `« sans_fiche » exclut le calendrier, les indicateurs et le reste`, `indiquez le « calendrier », ou « sans_fiche » avec le motif`, `« annee » vaut 2017 dans le dossier 2016`.',
-        example='Ligne 13 : `      phases: [1]`, puis ajouter :<br>`      lignes:`<br>`        - {resultat: 1, phases: [1]}`',
-        message='`data/actions/e01-test.yaml:12:7: erreur S007: indiquez soit « phases », soit « lignes », pas les deux`',
+        example='Dans `data/rapports/2016/bilans/e01-test.yaml`, ligne 5 : `  phases: [1]`, puis ajouter :<br>`  lignes:`<br>`    - {resultat: 1, phases: [1]}`',
+        message='`data/rapports/2016/bilans/e01-test.yaml:4:3: erreur S007: indiquez soit « phases », soit « lignes », pas les deux`',
+    ),
+    Entry(
+        'N001',
+        "Rapport de l'année sans rapport.yaml",
+        Severity.ERROR,
+        "Un dossier `data/rapports/<année>/` n'a pas de fichier `rapport.yaml` : la page de titre et les réglages du rapport de cette année manquent, il ne peut pas être construit.",
+        "Copiez le `rapport.yaml` d'une autre année dans ce dossier et mettez à jour `annee`, le titre et la date ; `bilan new-year` prépare une année entière.",
+        example='Supprimer `data/rapports/2016/rapport.yaml`.',
+        message="`data/rapports/2016/rapport.yaml: erreur N001: le dossier du rapport 2016 n'a pas de rapport.yaml`",
     ),
     Entry(
         'N002',
@@ -339,8 +349,8 @@ LOADER_CODES: tuple[Entry, ...] = (
         Severity.ERROR,
         "Une référence `{{ … }}` désigne une valeur qui n'existe pas (faute de frappe, mauvais nom).",
         "Corrigez le nom de la référence (ici `chiffres.communes.total`) en vous inspirant des références déjà utilisées dans les autres parties. `bilan stats --year 2016 --format json`, que propose le conseil affiché, donne toutes les valeurs calculées, sous leur nom. Pour une référence placée dans le `titre:` de l'en-tête, la ligne et la colonne indiquées peuvent être fausses : cherchez la référence dans le titre.",
-        example='Ligne 6 : `La métropole et ses {{ chiffres.commune.total }} communes.`',
-        message='`data/rapports/2016/00-edito.md:6:24: erreur N003: référence inconnue « chiffres.commune.total »`',
+        example="Ligne 6 : `L'établissement et ses {{ chiffres.commune.total }} communes.`",
+        message='`data/rapports/2016/00-edito.md:6:27: erreur N003: référence inconnue « chiffres.commune.total »`',
     ),
     Entry(
         'N004',
@@ -348,8 +358,8 @@ LOADER_CODES: tuple[Entry, ...] = (
         Severity.ERROR,
         "Une référence est mal écrite : accolades mal fermées, caractère inattendu (le détail, entre parenthèses, est en anglais) ; ou bien ce n'est pas une simple référence : calcul (`{{ chiffres.communes.total * 2 }}`), filtre (`|`), appel de fonction, texte entre guillemets, instruction `{% … %}`. Le texte du rapport ne fait que nommer des valeurs calculées par l'outil : rien n'y est calculé, et rien d'autre n'y est exécuté. La colonne indiquée est celle des premières accolades de la ligne.",
         "Une référence s'écrit entre deux accolades ouvrantes et deux accolades fermantes : `{{ chiffres.communes.total }}`. Cherchez sur la ligne indiquée l'accolade en trop ou en moins. Si un chiffre manque parmi les valeurs calculées, demandez qu'il soit ajouté à l'outil plutôt que de le calculer dans le texte.",
-        example='Ligne 6 : `La métropole et ses {{ chiffres.communes.total } communes.`',
-        message="`data/rapports/2016/00-edito.md:6:21: erreur N004: référence mal écrite (unexpected '}')` ; pour un calcul : `… N004: seules des références aux chiffres sont permises, pas un calcul ou une expression`",
+        example="Ligne 6 : `L'établissement et ses {{ chiffres.communes.total } communes.`",
+        message="`data/rapports/2016/00-edito.md:6:24: erreur N004: référence mal écrite (unexpected '}')` ; pour un calcul : `… N004: seules des références aux chiffres sont permises, pas un calcul ou une expression`",
     ),
 )
 """The codes of the files' loader; their examples were run on :data:`BASE`."""
