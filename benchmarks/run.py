@@ -152,7 +152,9 @@ def edit_a_figure(data: Path) -> None:
     the consolidated figures change, hence their tables and the open data."""
     path = middle_fiche(data)
     head, year, tail = path.read_text("utf-8").partition("\n  2016:\n")
-    before, after = ("en-cours", "terminee") if "etat: en-cours" in tail else ("terminee", "en-cours")
+    before, after = (
+        ("en-cours", "terminee") if "etat: en-cours" in tail else ("terminee", "en-cours")
+    )
     assert year and f"etat: {before}" in tail, path
     path.write_text(head + year + tail.replace(f"etat: {before}", f"etat: {after}", 1), "utf-8")
 

@@ -16,6 +16,8 @@ GAP = 10
 LABEL_WIDTH = 360
 BAR_WIDTH = 300
 VALUE_WIDTH = 50
+
+
 @dataclass(frozen=True)
 class Segment:
     """A part of a bar: its value, CSS class and legend text, and its colours as SVG

@@ -136,9 +136,12 @@ class Model(BaseModel):
         super().__init_subclass__(**kwargs)
         for name, doc in _attribute_docstrings(cls.__module__).get(cls.__name__, {}).items():
             default = cls.__dict__.get(name, PydanticUndefined)
-            if not isinstance(default, FieldInfo):  # a Field(...) gives its own texts
-                title, description = field_texts(doc)
+            title, description = field_texts(doc)
+            if not isinstance(default, FieldInfo):
                 setattr(cls, name, Field(default, title=title, description=description))
+            elif default.title is None:  # a Field(...) without texts of its own
+                merged = FieldInfo.merge_field_infos(default, title=title, description=description)
+                setattr(cls, name, merged)
 
 
 def field_texts(doc: str) -> tuple[str, str]:

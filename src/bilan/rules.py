@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Generic, Literal, TypeVar
 
-from bilan.dataset import ACTIONS_DIR, REPORTS_DIR, DataSet, FicheSource, ReportSource
+from bilan.dataset import ACTIONS_DIR, BILANS_DIR, REPORTS_DIR, DataSet, FicheSource, ReportSource
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.document import Document, Path_
 from bilan.errors import UsageError
@@ -200,6 +200,8 @@ def action_in_one_fiche(dataset: DataSet) -> Iterator[Finding]:
         1: id: e01-bis
         5:     numero: 1  # ← R002
         6:     titre: Autre action
+        # data/rapports/2016/bilans/e01-bis.yaml = data/rapports/2016/bilans/e01-test.yaml
+        1: fiche: e01-bis
 
     Passe :
 
@@ -207,6 +209,8 @@ def action_in_one_fiche(dataset: DataSet) -> Iterator[Finding]:
         1: id: e01-bis
         5:     numero: 2
         6:     titre: Autre action
+        # data/rapports/2016/bilans/e01-bis.yaml = data/rapports/2016/bilans/e01-test.yaml
+        1: fiche: e01-bis
     """
     for (kind, number), places in sorted(dataset.action_places.items()):
         if len(places) < 2:
@@ -239,6 +243,8 @@ def numbering_without_gaps(dataset: DataSet) -> Iterator[Finding]:
         1: id: e03-test
         5:     numero: 3
         6:     titre: Troisième action
+        # data/rapports/2016/bilans/e03-test.yaml = data/rapports/2016/bilans/e01-test.yaml
+        1: fiche: e03-test
 
     Passe :
 
@@ -246,6 +252,8 @@ def numbering_without_gaps(dataset: DataSet) -> Iterator[Finding]:
         1: id: e02-test
         5:     numero: 2
         6:     titre: Deuxième action
+        # data/rapports/2016/bilans/e02-test.yaml = data/rapports/2016/bilans/e01-test.yaml
+        1: fiche: e02-test
     """
     if dataset.unloaded:  # the missing numbers may be in the fiches already reported
         return
@@ -778,6 +786,8 @@ def action_titles_unique(dataset: DataSet) -> Iterator[Finding]:
         1: id: e02-test
         5:     numero: 2
         6:     titre: action de test  # ← R013
+        # data/rapports/2016/bilans/e02-test.yaml = data/rapports/2016/bilans/e01-test.yaml
+        1: fiche: e02-test
 
     Passe :
 
@@ -785,6 +795,8 @@ def action_titles_unique(dataset: DataSet) -> Iterator[Finding]:
         1: id: e02-test
         5:     numero: 2
         6:     titre: Deuxième action
+        # data/rapports/2016/bilans/e02-test.yaml = data/rapports/2016/bilans/e01-test.yaml
+        1: fiche: e02-test
     """
     seen: dict[str, str] = {}
     for item in dataset.fiches:
@@ -840,8 +852,8 @@ def report_year_present(dataset: DataSet) -> Iterator[Finding]:
                     ("id",),
                     f"pas de bilan {year} pour cette fiche : le rapport {year} dira « fiche non "
                     "fournie »",
-                    f"créez {REPORTS_DIR}/{year}/bilans/{item.stem}.yaml (avec « sans_fiche: "
-                    "motif » si l'action n'a pas de fiche cette année-là)",
+                    f"créez {display_path(dataset.root / REPORTS_DIR / str(year) / BILANS_DIR / item.stem)}"
+                    ".yaml (avec « sans_fiche: motif » si l'action n'a pas de fiche cette année-là)",
                 )
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -81,11 +82,36 @@ def _readable(node: Any, vocabulary: Vocabulary, *, names: bool = False) -> Any:
     return ordered
 
 
+def models_of(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    """A model and every model its fields hold, however nested in lists and unions."""
+    yield model
+    for info in model.model_fields.values():
+        pending: list[Any] = [info.annotation]
+        while pending:
+            annotation = pending.pop()
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                yield from models_of(annotation)
+            pending += get_args(annotation)
+
+
+def _field_titles(model: type[BaseModel], schema: dict[str, Any]) -> None:
+    """Give a field that holds a model its title: pydantic leaves it out beside a ``$ref``."""
+    models = {m.__name__: m for m in models_of(model)}
+    objects = {model.__name__: schema, **schema.get("$defs", {})}
+    for name, obj in objects.items():
+        fields = models[name].model_fields if name in models else {}
+        for field, spec in obj.get("properties", {}).items():
+            title = fields[field].title if field in fields else None
+            if title and "title" not in spec:
+                spec["title"] = title
+
+
 def build_schema(name: str, vocabulary: Vocabulary | None = None) -> dict[str, Any]:
     """The JSON Schema of ``name`` (a key of :data:`MODELS`), in French, with the words of
     ``vocabulary`` (default: the default vocabulary)."""
     model = MODELS[name]
     raw = model.model_json_schema(ref_template="#/definitions/{model}")
+    _field_titles(model, raw)
     definitions = raw.pop("$defs", {})
     schema: dict[str, Any] = {"$schema": DRAFT, **raw}
     if definitions:
