@@ -49,7 +49,9 @@ def _leaves(value: object) -> list[object]:
 def test_quick_yaml_agrees_on_real_and_generated_fiches(tmp_path: Path) -> None:
     generated = generate.fiches(40, 7, generate.read_communes(DATA / "communes.yaml"))
     texts = [p.read_text("utf-8") for p in sorted(DATA.rglob("*.yaml"))]
-    texts += [generate.to_yaml(f) for f in generated]
+    for item in generated:
+        fiche, report = generate.files_of(item)
+        texts += [generate.to_yaml(fiche), generate.to_yaml(report, "bilan")]
     for text in texts:
         assert isinstance(quick_load(text), dict)
         assert_quick_agrees(text)

@@ -15,7 +15,6 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from importlib.metadata import PackageNotFoundError, metadata
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
@@ -35,7 +34,10 @@ _ARGS = "bilan.args"
 
 def issue_tracker() -> str | None:
     """Where to report a bug: the ``Issues`` URL of the package's metadata
-    (``[project.urls]`` of pyproject.toml, its one place)."""
+    (``[project.urls]`` of pyproject.toml, its one place). Imported here: only a failing
+    run needs it, and it costs every run a tenth of its start-up."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
     try:
         urls = metadata("bilan").get_all("Project-URL") or []
     except PackageNotFoundError:  # pragma: no cover - run from a bare source tree
