@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from bilan.dataset import display_path
 from bilan.diagnostics import Diagnostic
 from bilan.errors import BuildError, InvalidData, UsageError
+from bilan.files import display_path
 from bilan.outputs import FORMATS, OutputFormat
 from bilan.render import UnitRenderer
 from bilan.units import Output, Page, Static
@@ -88,12 +88,10 @@ def build(options: BuildOptions) -> BuildResult:
     target = options.out / str(options.year)
     chosen, notices = chosen_formats(options)
     cache = None
-    renderer = UnitRenderer(dirs)
     if options.cache:
         from bilan.incremental import CACHE_DIR, BuildCache, code_salt
 
-        cache = BuildCache(options.out / CACHE_DIR, code_salt(dirs))
-        renderer = cache.renderer(dirs)
+        cache = BuildCache(options.out / CACHE_DIR, code_salt(dirs, options.data))
         validation = validate_data(
             options.data, years=[options.year], parse=cache.parse, check=cache.checker()
         )
@@ -101,21 +99,20 @@ def build(options: BuildOptions) -> BuildResult:
         validation = validate_data(options.data, years=[options.year])
     if not validation.ok:
         raise InvalidData(validation.diagnostics, validation.files, "rapport non construit")
-    communes = validation.dataset.communes
-    assert communes is not None
+    dataset = validation.dataset
+    communes, project = dataset.communes, dataset.project
+    assert communes is not None and project is not None
+    vocabulary = project.vocabulaire
+    renderer = cache.renderer(dirs, vocabulary) if cache else UnitRenderer(dirs, vocabulary)
     figures = validation.figures[options.year]
     if not any(line["bilan_fourni"] for line in figures["par_action"]):
         raise UsageError(
             f"aucune fiche n'a de bilan {options.year} : il n'y a rien à publier pour cette année",
             f"ajoutez une entrée « {options.year}: » sous « bilans » dans les fiches",
         )
-    edition = edition_view(
-        options.year,
-        validation.narratives[options.year],
-        communes,
-        validation.dataset.fiches,
-        figures,
-    )
+    year = options.year
+    fiches = [(f, dataset.bilan_of(year, f.stem)) for f in dataset.fiches if f.in_schema(year)]
+    edition = edition_view(year, validation.narratives[year], communes, fiches, figures, vocabulary)
     links = [link for output_format in chosen for link in output_format.links(options.year)]
     outputs = [output for f in chosen for output in f.plan(edition, links)]
     kept = cache.kept(target, outputs) if cache is not None else set()
