@@ -8,18 +8,22 @@ on the clock. With the cache (:mod:`bilan.incremental`), only what changed is re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 
 from bilan.diagnostics import Diagnostic
 from bilan.errors import BuildError, InvalidData, UsageError
 from bilan.files import display_path
+from bilan.narrative import load_narrative
 from bilan.outputs import FORMATS, OutputFormat
 from bilan.render import UnitRenderer
-from bilan.units import Output, Page, Static
+from bilan.units import Output, Page, Static, Unit
 from bilan.validate import validate_data
 from bilan.views import edition_view
+from bilan.vocabulary import default_vocabulary
 from bilan.writer import check_output_folder, write_atomically
 
 
@@ -48,6 +52,7 @@ class BuildOptions:
 class BuildResult:
     """Where the report went, what it holds, and the warnings met on the way."""
 
+    year: int
     target: Path
     files: list[str]
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -81,8 +86,9 @@ def chosen_formats(options: BuildOptions) -> tuple[list[OutputFormat], list[str]
     return chosen, notices
 
 
-def build(options: BuildOptions) -> BuildResult:
-    """Build the report of ``options.year``; raise InvalidData if the data has errors."""
+def build(options: BuildOptions, editions: Sequence[int] = ()) -> BuildResult:
+    """Build the report of ``options.year``; raise InvalidData if the data has errors.
+    ``editions``: the years built together with this one, which its pages link to."""
     dirs = template_dirs(options.templates)
     check_output_folder(options.out, [options.data, *dirs])
     target = options.out / str(options.year)
@@ -108,11 +114,13 @@ def build(options: BuildOptions) -> BuildResult:
     if not any(line["bilan_fourni"] for line in figures["par_action"]):
         raise UsageError(
             f"aucune fiche n'a de bilan {options.year} : il n'y a rien à publier pour cette année",
-            f"ajoutez une entrée « {options.year}: » sous « bilans » dans les fiches",
+            f"ajoutez les bilans dans data/rapports/{options.year}/bilans/ (bilan new-year "
+            "les prépare)",
         )
     year = options.year
     fiches = [(f, dataset.bilan_of(year, f.stem)) for f in dataset.fiches if f.in_schema(year)]
     edition = edition_view(year, validation.narratives[year], communes, fiches, figures, vocabulary)
+    edition = replace(edition, editions=tuple(editions))
     links = [link for output_format in chosen for link in output_format.links(options.year)]
     outputs = [output for f in chosen for output in f.plan(edition, links)]
     kept = cache.kept(target, outputs) if cache is not None else set()
@@ -123,8 +131,38 @@ def build(options: BuildOptions) -> BuildResult:
     if cache is not None:
         cache.save(target)
     return BuildResult(
-        target, sorted({*rendered, *kept}), validation.diagnostics, notices, validation.files
+        year, target, sorted({*rendered, *kept}), validation.diagnostics, notices, validation.files
     )
+
+
+EDITIONS_PAGE = "index.html"
+"""OUT/index.html, written by ``bilan build --all``: the list of the editions."""
+
+
+def build_all(options: BuildOptions, years: Sequence[int]) -> list[BuildResult]:
+    """Every year of ``years`` into OUT/<year>/, each linking to the others, then the list
+    of editions (OUT/index.html). Each edition is replaced only when it is ready; the list
+    is written last, once every edition is."""
+    if not years:
+        raise UsageError(
+            f"aucun rapport dans {display_path(options.data / 'rapports')} : rien à construire",
+            "créez DATA/rapports/ANNÉE/rapport.yaml, ou vérifiez l'option --data",
+        )
+    results = [build(replace(options, year=year), editions=years) for year in years]
+    listed = []
+    for year in years:
+        narrative, _found = load_narrative(options.data, year)
+        assert narrative is not None  # its edition was just built
+        listed.append({"annee": year, "rapport": narrative.meta})
+    renderer = UnitRenderer(template_dirs(options.templates), default_vocabulary())
+    page = renderer.render(
+        Unit("editions.html.j2", {"editions": tuple(reversed(listed)), "derniere": years[-1]})
+    )
+    target = options.out / EDITIONS_PAGE
+    staging = target.with_name(f".{EDITIONS_PAGE}.tmp")
+    staging.write_bytes(page.encode("utf-8"))
+    os.replace(staging, target)
+    return results
 
 
 def _produce(output: Output, renderer: UnitRenderer) -> bytes:

@@ -361,6 +361,15 @@ LOADER_CODES: tuple[Entry, ...] = (
         example="Ligne 6 : `L'établissement et ses {{ chiffres.communes.total } communes.`",
         message="`data/rapports/2016/00-edito.md:6:24: erreur N004: référence mal écrite (unexpected '}')` ; pour un calcul : `… N004: seules des références aux chiffres sont permises, pas un calcul ou une expression`",
     ),
+    Entry(
+        "N006",
+        "Texte à compléter dans le rapport de l'année",
+        Severity.WARNING,
+        "Une ligne d'une partie du rapport (ou de `rapport.yaml`) dit encore « À compléter » : `bilan new-year` a copié le texte de l'année précédente avec cette mention, pour qu'il soit réécrit avant publication.",
+        "Réécrivez la partie pour l'année (ou donnez la date de `publication`), puis supprimez la mention « À compléter ».",
+        example="Ligne 6 de `00-edito.md` : `*À compléter : ce texte est celui du bilan 2016.*`",
+        message="`data/rapports/2016/00-edito.md:6:2: avertissement N006: texte à compléter : « À compléter » est encore là`",
+    ),
 )
 """The codes of the files' loader; their examples were run on :data:`BASE`."""
 

@@ -23,7 +23,7 @@ import typer
 from bilan import __version__
 from bilan.cli_french import FrenchBadParameter, FrenchCommand, FrenchGroup
 from bilan.diagnostics import Diagnostic, printable
-from bilan.errors import BilanError, InvalidData
+from bilan.errors import BilanError, InvalidData, UsageError
 from bilan.outputs import FORMATS as OUTPUT_FORMATS
 from bilan.reporters import CODE_QUALITY_FILE, REPORTERS, choose_reporter
 from bilan.typer_click import ClickException, Context
@@ -117,9 +117,9 @@ app = typer.Typer(
 Function = TypeVar("Function", bound=Callable[..., Any])
 
 
-def command() -> Callable[[Function], Function]:
+def command(name: str | None = None) -> Callable[[Function], Function]:
     """``@app.command()`` with bilan's French command class."""
-    return app.command(cls=FrenchCommand)
+    return app.command(name, cls=FrenchCommand)
 
 
 DataOption = Annotated[
@@ -128,6 +128,28 @@ DataOption = Annotated[
         "--data", help="Dossier des données (fiches, communes, rapports).", show_default=True
     ),
 ]
+
+
+YearOption = Annotated[
+    int | None,
+    typer.Option(
+        "--year",
+        "--annee",
+        "-y",
+        min=2000,
+        max=2100,
+        metavar="ANNÉE",
+        help="Année du bilan, par exemple 2016. Par défaut : la dernière de DATA/rapports/.",
+        show_default=False,
+    ),
+]
+
+
+def chosen_year(year: int | None, data: Path) -> int:
+    """The year asked for, else the latest of the data folder."""
+    from bilan.dataset import latest_year
+
+    return latest_year(data) if year is None else year
 
 
 def _reporter_name(value: str | None) -> str | None:
@@ -227,9 +249,15 @@ BuildFormat = StrEnum("BuildFormat", {name: name for name in OUTPUT_FORMATS})  #
 
 @command()
 def build(
-    year: Annotated[
-        int, typer.Option("--year", "-y", help="Année du bilan à construire, par exemple 2016.")
-    ],
+    year: YearOption = None,
+    every_year: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Construit toutes les années de DATA/rapports/, chacune dans OUT/ANNÉE/, et "
+            "OUT/index.html qui les liste.",
+        ),
+    ] = False,
     data: DataOption = Path("data"),
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Dossier de sortie ; le rapport va dans OUT/ANNÉE/.")
@@ -266,12 +294,17 @@ def build(
     précédent reste en place.
     """
 
-    from bilan.build import BuildOptions
+    from bilan.build import BuildOptions, build_all
     from bilan.build import build as run_build
+    from bilan.dataset import report_years
 
+    if every_year and year is not None:
+        raise UsageError(
+            "--all et --year s'excluent", "gardez --all (toutes les années) ou --year ANNÉE"
+        )
     requested = frozenset(str(f.value) for f in formats or ())
     options = BuildOptions(
-        year=year,
+        year=chosen_year(year, data) if not every_year else 0,
         data=data,
         out=out,
         templates=templates,
@@ -280,18 +313,22 @@ def build(
         cache=not no_cache,
     )
     try:
-        result = run_build(options)
+        results = build_all(options, report_years(data)) if every_year else [run_build(options)]
     except InvalidData as error:
         show_diagnostics(error.diagnostics, error.files, diagnostics, err=True)
         raise
-    show_diagnostics(result.diagnostics, result.checked, diagnostics, err=True)
-    for notice in result.notices:
-        typer.echo(f"avertissement : {notice}", err=True)
-    count = len(result.files)
-    plural = "s" if count > 1 else ""
-    typer.echo(f"Rapport {year} construit dans {result.target}/ ({count} fichier{plural}).")
+    for result in results:
+        show_diagnostics(result.diagnostics, result.checked, diagnostics, err=True)
+        for notice in result.notices:
+            typer.echo(f"avertissement : {notice}", err=True)
+        count = len(result.files)
+        plural = "s" if count > 1 else ""
+        typer.echo(
+            f"Rapport {result.year} construit dans {result.target}/ ({count} fichier{plural})."
+        )
     if "html" in options.formats:
-        typer.echo(f"Ouvrir : {result.target / 'index.html'}")
+        opened = options.out / "index.html" if every_year else results[0].target / "index.html"
+        typer.echo(f"Ouvrir : {opened}")
 
 
 class StatsFormat(StrEnum):
@@ -301,10 +338,7 @@ class StatsFormat(StrEnum):
 
 @command()
 def stats(
-    year: Annotated[
-        int,
-        typer.Option("--year", "-y", metavar="ANNÉE", help="Année du bilan, par exemple 2016."),
-    ],
+    year: YearOption = None,
     data: DataOption = Path("data"),
     output_format: Annotated[
         StatsFormat,
@@ -321,7 +355,7 @@ def stats(
     from bilan.stats import to_json, to_table, year_figures
 
     try:
-        found = year_figures(data, year)
+        found = year_figures(data, chosen_year(year, data))
     except InvalidData as error:
         show_diagnostics(error.diagnostics, error.files, diagnostics, err=True)
         raise
@@ -405,6 +439,41 @@ def new(
     for notice in made.notices:
         typer.echo(f"avertissement : {notice}", err=True)
     typer.echo("Complétez-les, puis lancez « bilan validate ».")
+
+
+@command("new-year")
+def new_year(
+    year: Annotated[
+        int,
+        typer.Option(
+            "--year",
+            "--annee",
+            "-y",
+            min=2000,
+            max=2100,
+            metavar="ANNÉE",
+            help="L'année à préparer, celle qui suit la dernière de DATA/rapports/.",
+            show_default=False,
+        ),
+    ],
+    data: DataOption = Path("data"),
+) -> None:
+    """Prépare le bilan d'une nouvelle année à partir de celui de l'année précédente.
+
+    Chaque action encore au schéma reçoit son bilan de l'année : état, calendrier, communes
+    et indicateurs (sans leurs valeurs) repris, résultats à venir de l'année précédente à
+    évaluer, textes de l'année « À compléter ». Le rapport (rapport.yaml et les parties)
+    est copié, chaque partie marquée à réécrire. « bilan validate » signale ce qui reste
+    à compléter. Une année déjà commencée n'est jamais remplacée.
+    """
+    from bilan.files import display_path
+    from bilan.newyear import start_year
+
+    made = start_year(data, year)
+    typer.echo(f"Année {year} préparée dans {display_path(made.folder)}/ :")
+    typer.echo(f"  {made.bilans} bilans repris de {year - 1}, {made.created} nouveaux ;")
+    typer.echo(f"  {made.parts} parties du rapport à réécrire, et rapport.yaml.")
+    typer.echo("Complétez ce qui est marqué « À compléter », puis lancez « bilan validate ».")
 
 
 @command()

@@ -192,6 +192,17 @@ def report_years(data_dir: Path) -> list[int]:
     return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and p.is_dir())
 
 
+def latest_year(data_dir: Path) -> int:
+    """The last report year of the data folder (what `build` and `stats` do by default)."""
+    years = report_years(data_dir)
+    if not years:
+        raise UsageError(
+            f"aucun rapport dans {display_path(data_dir / REPORTS_DIR)} : pas d'année à traiter",
+            "créez DATA/rapports/ANNÉE/rapport.yaml, ou vérifiez l'option --data",
+        )
+    return years[-1]
+
+
 def load_dataset(
     data_dir: Path,
     years: Sequence[int] | None = None,

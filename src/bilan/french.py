@@ -91,3 +91,4 @@ def finalize_figure(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return value
     return number(value)
+

@@ -110,7 +110,7 @@ def _report_body(edition: EditionView) -> dict[str, Any]:
 
 def html_outputs(edition: EditionView, links: Sequence[Link]) -> list[Output]:
     """The site: the report on one page, a page per fiche, the accessibility statement."""
-    shell = {"rapport": edition.meta, "sorties": tuple(links)}
+    shell = {"rapport": edition.meta, "sorties": tuple(links), "editions": edition.editions}
     outputs: list[Output] = [
         Page(
             "index.html",

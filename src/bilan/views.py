@@ -289,6 +289,10 @@ class EditionView:
     groups: tuple[FicheGroup, ...]
     annex: list[dict[str, Any]]
     charts: dict[str, Markup]
+    editions: tuple[int, ...] = ()
+    """The years of the editions built with this one (``bilan build --all``), which its
+    pages link to; none for a single edition, whose build never links to a folder it
+    does not write."""
 
 
 def edition_view(
