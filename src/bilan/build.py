@@ -115,8 +115,9 @@ def build(options: BuildOptions, editions: Sequence[int] = ()) -> BuildResult:
             f"ajoutez les bilans dans data/rapports/{year}/bilans/ (bilan new-year les prépare)",
         )
     fiches = [(f, dataset.bilan_of(year, f.stem)) for f in own.fiches]
+    previous = {b.stem: b for b in dataset.bilans.get(year - 1, [])}
     edition = edition_view(
-        year, validation.narratives[year], own.communes, fiches, figures, own.vocabulary
+        year, validation.narratives[year], own.communes, fiches, figures, own.vocabulary, previous
     )
     edition = replace(edition, editions=tuple(editions), errata=own.errata)
     links = [link for output_format in chosen for link in output_format.links(options.year)]
