@@ -301,6 +301,10 @@ def test_build_all_lists_and_links_every_edition(tmp_path: Path) -> None:
         "2017/index.html",
         "2016/index.html",
     ]
+    every = (out / "donnees" / "actions-toutes-annees.csv").read_text("utf-8").splitlines()
+    assert every[0].startswith("annee,type,numero")
+    assert [line[:4] for line in every[1:]].count("2016") == 27
+    assert [line[:4] for line in every[1:]].count("2017") == 28
     page = parse((out / "2017" / "actions" / "e05-groupements-achats.html").read_text("utf-8"))
     links = [a.attrs["href"] for a in page.find("p", class_="pied-editions").find_all("a")]
     assert links == ["../../index.html", "../../2016/index.html"]

@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from bilan.diagnostics import Diagnostic
 from bilan.errors import BuildError, InvalidData, UsageError
 from bilan.files import display_path
 from bilan.narrative import load_narrative
+from bilan.opendata import rows, to_csv
 from bilan.outputs import FORMATS, OutputFormat
 from bilan.render import UnitRenderer
 from bilan.units import Output, Page, Static, Unit
@@ -59,6 +61,8 @@ class BuildResult:
     notices: list[str] = field(default_factory=list)
     checked: int = 0
     """Files the validation read (for the same summary as ``bilan validate``)."""
+    figures: dict[str, Any] = field(default_factory=dict)
+    """The consolidated figures of the year the report shows."""
 
 
 def template_dirs(user: Path | None) -> list[Path]:
@@ -130,12 +134,20 @@ def build(options: BuildOptions, editions: Sequence[int] = ()) -> BuildResult:
     if cache is not None:
         cache.save(target)
     return BuildResult(
-        year, target, sorted({*rendered, *kept}), validation.diagnostics, notices, validation.files
+        year,
+        target,
+        sorted({*rendered, *kept}),
+        validation.diagnostics,
+        notices,
+        validation.files,
+        figures,
     )
 
 
 EDITIONS_PAGE = "index.html"
 """OUT/index.html, written by ``bilan build --all``: the list of the editions."""
+ALL_YEARS_DATA = "donnees/actions-toutes-annees.csv"
+"""OUT/donnees/…, written by ``bilan build --all``: one row per action and year."""
 
 
 def build_all(options: BuildOptions, years: Sequence[int]) -> list[BuildResult]:
@@ -155,13 +167,23 @@ def build_all(options: BuildOptions, years: Sequence[int]) -> list[BuildResult]:
         listed.append({"annee": year, "rapport": narrative.meta})
     renderer = UnitRenderer(template_dirs(options.templates), default_vocabulary())
     page = renderer.render(
-        Unit("editions.html.j2", {"editions": tuple(reversed(listed)), "derniere": years[-1]})
+        Unit(
+            "editions.html.j2",
+            {"editions": tuple(reversed(listed)), "derniere": years[-1], "donnees": ALL_YEARS_DATA},
+        )
     )
-    target = options.out / EDITIONS_PAGE
-    staging = target.with_name(f".{EDITIONS_PAGE}.tmp")
-    staging.write_bytes(page.encode("utf-8"))
-    os.replace(staging, target)
+    table = [row for result in results for row in rows(result.figures)]
+    _replace(options.out / ALL_YEARS_DATA, to_csv(table).encode("utf-8"))
+    _replace(options.out / EDITIONS_PAGE, page.encode("utf-8"))
     return results
+
+
+def _replace(target: Path, content: bytes) -> None:
+    """Write ``target`` whole or not at all."""
+    target.parent.mkdir(exist_ok=True)
+    staging = target.with_name(f".{target.name}.tmp")
+    staging.write_bytes(content)
+    os.replace(staging, target)
 
 
 def _produce(output: Output, renderer: UnitRenderer) -> bytes:
