@@ -145,6 +145,26 @@ YearOption = Annotated[
 ]
 
 
+def year_option(help_text: str) -> Any:
+    """The --year option of a command that needs one, its help saying what the year is."""
+    return typer.Option(
+        "--year",
+        "--annee",
+        "-y",
+        min=2000,
+        max=2100,
+        metavar="ANNÉE",
+        help=help_text,
+        show_default=False,
+    )
+
+
+PreparedYear = Annotated[
+    int, year_option("L'année à préparer, celle qui suit la dernière de DATA/rapports/.")
+]
+PublishedYear = Annotated[int, year_option("L'année dont l'édition est publiée.")]
+
+
 def chosen_year(year: int | None, data: Path) -> int:
     """The year asked for, else the latest of the data folder."""
     from bilan.dataset import latest_year
@@ -443,19 +463,7 @@ def new(
 
 @command("new-year")
 def new_year(
-    year: Annotated[
-        int,
-        typer.Option(
-            "--year",
-            "--annee",
-            "-y",
-            min=2000,
-            max=2100,
-            metavar="ANNÉE",
-            help="L'année à préparer, celle qui suit la dernière de DATA/rapports/.",
-            show_default=False,
-        ),
-    ],
+    year: PreparedYear,
     data: DataOption = Path("data"),
 ) -> None:
     """Prépare le bilan d'une nouvelle année à partir de celui de l'année précédente.
@@ -482,19 +490,7 @@ def new_year(
 
 @command()
 def publish(
-    year: Annotated[
-        int,
-        typer.Option(
-            "--year",
-            "--annee",
-            "-y",
-            min=2000,
-            max=2100,
-            metavar="ANNÉE",
-            help="L'année dont l'édition est publiée.",
-            show_default=False,
-        ),
-    ],
+    year: PublishedYear,
     date: Annotated[
         str | None,
         typer.Option(

@@ -94,15 +94,10 @@ class ReportSource(Protocol):
     def doc(self) -> Document: ...
 
 
-@dataclass(frozen=True)
-class LoadedFiche:
-    """A fiche read and validated from its file."""
+class FicheModel:
+    """What a :class:`FicheSource` that holds its model answers from it."""
 
-    stem: str
-    shown: str
-    digest: str
     fiche: Fiche
-    doc: Document
 
     @property
     def id(self) -> str:
@@ -114,6 +109,17 @@ class LoadedFiche:
 
     def in_schema(self, year: int) -> bool:
         return self.fiche.in_schema(year)
+
+
+@dataclass(frozen=True)
+class LoadedFiche(FicheModel):
+    """A fiche read and validated from its file."""
+
+    stem: str
+    shown: str
+    digest: str
+    fiche: Fiche
+    doc: Document
 
 
 @dataclass(frozen=True)
