@@ -20,7 +20,7 @@ from typing import Protocol
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.document import Document
 from bilan.errors import UsageError
-from bilan.modelerrors import check_model
+from bilan.modelerrors import check_model, commune_index
 from bilan.models import Action, CommunesFile, Fiche
 from bilan.sourcetext import MAX_BYTES, decode, too_large
 from bilan.workers import choose_jobs, gc_paused, ordered_map
@@ -297,6 +297,7 @@ def _load(
         dataset.communes_doc = doc
         diagnostics += found
 
+    communes = commune_index(dataset.communes)
     actions_dir = data_dir / ACTIONS_DIR
     names = sorted(name for name in os.listdir(actions_dir) if not name.startswith("."))
     entries = [actions_dir / name for name in names]
@@ -322,7 +323,7 @@ def _load(
         if doc is None:
             dataset.unloaded += counted
             continue
-        fiche, found = check_model(doc, Fiche)
+        fiche, found = check_model(doc, Fiche, communes=communes)
         diagnostics += found
         if fiche is None:
             dataset.unloaded += 1

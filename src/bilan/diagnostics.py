@@ -82,6 +82,7 @@ CODES: dict[str, str] = {
     "Y009": "Tabulation dans l'indentation",
     "Y010": "Caractère de contrôle invisible",
     "Y011": "Plusieurs documents dans un même fichier",
+    "Y012": "Marques de conflit de fusion git laissées dans le fichier",
     # Schema
     "S001": "Champ inconnu",
     "S002": "Champ obligatoire manquant",

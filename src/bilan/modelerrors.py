@@ -1,8 +1,13 @@
-"""Apply a pydantic model to a loaded Document; turn its errors into located diagnostics.
+"""Apply a pydantic model to a loaded Document; turn its errors into French located
+diagnostics, one per mistake.
 
-Pydantic reports a path of keys and indexes (``loc``); the Document knows where each
-path stands in the file. Messages are rewritten in French for people who do not know
-what a "string_type" is, with the field's own description as the hint.
+Pydantic reports a path of keys and indexes (``loc``) and an English type of error; the
+Document knows where each path stands in the file. A writer's mistake often gives
+pydantic several errors (a block two spaces too deep makes each of its fields unknown;
+« diagnostic » in a calendar fails as a number and as a pair): they are recognised as
+the one mistake they are, reported once where it was made, with the exact fix
+(« écrivez 6.5 », « ajoutez 2 espaces au début des lignes 40 à 52 »). Values written
+the French way are read by :mod:`bilan.frenchvalues`.
 """
 
 from __future__ import annotations
@@ -10,13 +15,18 @@ from __future__ import annotations
 import difflib
 import typing
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from bilan import frenchvalues
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.document import Document, Path_
+from bilan.frenchvalues import NameIndex
+from bilan.models import CommunesFile
+from bilan.yamlmistakes import NO_BREAK_SPACES, quoted, shown
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -24,6 +34,7 @@ _TYPE_NAMES = {
     "string_type": "un texte",
     "int_type": "un nombre entier",
     "int_from_float": "un nombre entier",
+    "int_parsing": "un nombre entier",
     "float_type": "un nombre",
     "bool_type": "vrai ou faux",
     "list_type": "une liste",
@@ -31,12 +42,37 @@ _TYPE_NAMES = {
     "model_type": "une suite de champs « clé: valeur »",
     "model_attributes_type": "une suite de champs « clé: valeur »",
 }
+_NUMBER_KINDS = {"int_type", "int_from_float", "int_parsing", "float_type"}
+_KEY_KINDS = {"extra_forbidden", "invalid_key"}
 _PATTERN_HINTS = {
     "id": "minuscules sans accents, chiffres et tirets, par exemple « p11-salles-de-spectacle »",
     "debut": "un trimestre sous la forme AAAA-Tn, par exemple 2015-T4",
+    "fin": "un trimestre sous la forme AAAA-Tn, par exemple 2019-T4",
     "insee": 'cinq caractères entre guillemets, par exemple "34172"',
     "communes": "un identifiant de data/communes.yaml, par exemple « castelnau-le-lez »",
 }
+_QUARTERS = {"debut", "fin"}
+_ANALYSED = 20
+"""Misplaced keys studied in depth per document (each looks through the document):
+more than that is a file to rewrite, not a slip of the keyboard."""
+
+
+def commune_index(communes: CommunesFile | None) -> NameIndex | None:
+    """What finds a commune's id from its name, for :func:`check_model`."""
+    if communes is None:
+        return None
+    return NameIndex((c.id, c.nom) for c in communes.communes)
+
+
+def check_model(
+    doc: Document, model: type[M], *, communes: NameIndex | None = None
+) -> tuple[M | None, list[Diagnostic]]:
+    """Validate the document's data against ``model``; every error located and in French.
+    ``communes``: to suggest a commune's id when its name is written instead."""
+    try:
+        return model.model_validate(doc.data), []
+    except ValidationError as exc:
+        return None, _Translator(doc, model, communes).translate(exc)
 
 
 def describe(value: Any) -> str:
@@ -55,6 +91,25 @@ def describe(value: Any) -> str:
         return "une suite de champs"
     text = str(value)
     return f"le texte « {text[:60]}{'…' if len(text) > 60 else ''} »"
+
+
+# --- What the model expects where ------------------------------------------------------------
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``Annotated[X, …]`` and ``X | None`` as X (a union of several stays)."""
+    while True:
+        if typing.get_origin(annotation) is Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if typing.get_origin(annotation) in (typing.Union, _UnionType) and len(args) == 1:
+            annotation = args[0]
+            continue
+        return annotation
+
+
+_UnionType = type(int | None)
 
 
 def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
@@ -81,6 +136,45 @@ def field_at(
     return current, found
 
 
+def _expected(model: type[BaseModel], path: Path_) -> Any:
+    """The annotation of what the data at ``path`` must be (None if nothing is)."""
+    current: Any = model
+    for segment in path:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            if not isinstance(segment, str) or segment not in current.model_fields:
+                return None
+            current = current.model_fields[segment].annotation
+        elif typing.get_origin(current) in (dict, list):
+            current = typing.get_args(current)[-1]
+        else:
+            return None
+    return _unwrap(current)
+
+
+def _accepts(annotation: Any, key: Any) -> bool:
+    """Whether a mapping of that annotation may hold ``key``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return isinstance(key, str) and key in annotation.model_fields
+    if typing.get_origin(annotation) is dict:
+        key_type = _unwrap(typing.get_args(annotation)[0])
+        if key_type is int:
+            return isinstance(key, int) and not isinstance(key, bool)
+        return isinstance(key, key_type)
+    return False
+
+
+def _fields(annotation: Any) -> list[str]:
+    return (
+        list(annotation.model_fields)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        else []
+    )
+
+
+# --- Paths of the data -------------------------------------------------------------------------
+
+
 def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
     """The part of ``loc`` that exists in the data (pydantic adds union member names)."""
     path: list[str | int] = []
@@ -105,126 +199,602 @@ def _label(path: Path_) -> str:
     return names[-1] if names else "document"
 
 
-def check_model(doc: Document, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
-    """Validate the document's data against ``model``; every error located and in French."""
-    try:
-        return model.model_validate(doc.data), []
-    except ValidationError as exc:
-        return None, list(_diagnostics(doc, model, exc))
+def _under(path: Path_, prefix: Path_) -> bool:
+    return path[: len(prefix)] == prefix
 
 
-def _diagnostics(
-    doc: Document, model: type[BaseModel], exc: ValidationError
-) -> Iterator[Diagnostic]:
-    grouped: dict[Path_, list[Any]] = {}
-    for error in exc.errors(include_url=False):
+def _spaces(count: int) -> str:
+    return f"{count} espace{'s' if count > 1 else ''}"
+
+
+def _lines(first: int, last: int) -> str:
+    return f"la ligne {first}" if first >= last else f"chacune des lignes {first} à {last}"
+
+
+# --- The translator ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Finding:
+    """A diagnostic, and the data it accounts for (pydantic's other errors there are
+    consequences of the same mistake)."""
+
+    diagnostic: Diagnostic
+    covers: list[Path_] = field(default_factory=list)
+    suggests: str | None = None
+    """The field name an unknown key stands for, if any (its « missing » is not reported)."""
+
+
+class _Translator:
+    def __init__(self, doc: Document, model: type[BaseModel], communes: NameIndex | None) -> None:
+        self.doc = doc
+        self.model = model
+        self.communes = communes
+        self.analysed = 0
+
+    # Positions and blocks of the document
+
+    def diagnostic(
+        self, path: Path_, code: str, message: str, hint: str, *, key: bool = False
+    ) -> Diagnostic:
+        line, column = self.doc.locate(path, key=key)
+        return Diagnostic(self.doc.path, line, column, code, Severity.ERROR, message, hint)
+
+    def key_at(self, path: Path_) -> tuple[int, int]:
+        return self.doc.locate(path, key=True)
+
+    def block_end(self, path: Path_) -> int:
+        """The last line of the value at ``path``."""
+        ends = [
+            position[0]
+            for table in (self.doc.positions, self.doc.key_positions)
+            for where, position in table.items()
+            if _under(where, path)
+        ]
+        return max(ends, default=self.key_at(path)[0])
+
+    def child_column(self, path: Path_) -> int | None:
+        """The column of the keys directly in the mapping at ``path``, if it has any."""
+        columns = [
+            position[1]
+            for where, position in self.doc.key_positions.items()
+            if len(where) == len(path) + 1 and where[: len(path)] == path
+        ]
+        return min(columns, default=None)
+
+    def siblings(self, path: Path_) -> list[Any]:
+        """The keys of the mapping at ``path``, in the order of the file."""
+        value = _value_at(self.doc.data, path)
+        if not isinstance(value, dict):
+            return []
+        return sorted(value, key=lambda k: self.key_at((*path, k)))
+
+    # Grouping
+
+    def translate(self, exc: ValidationError) -> list[Diagnostic]:
+        grouped: dict[Path_, list[Any]] = {}
+        for error in exc.errors(include_url=False):
+            grouped.setdefault(self.group_of(error), []).append(error)
+        findings: list[_Finding] = []
+        covered: list[Path_] = []
+        for path, errors_here in grouped.items():
+            if any(_is_key_error(e) for e in errors_here):
+                if any(_under(path, c) for c in covered):
+                    continue
+                found = self.key_problem(path, errors_here)
+                findings.append(found)
+                covered += found.covers
+        for path, errors_here in grouped.items():
+            if any(_is_key_error(e) for e in errors_here) or any(_under(path, c) for c in covered):
+                continue
+            missing = [e for e in errors_here if e["type"] == "missing"]
+            if missing and any(
+                f.suggests == path[-1] and f.covers and f.covers[0][:-1] == path[:-1]
+                for f in findings
+            ):
+                continue  # the field is there, under a name written differently
+            findings.append(_Finding(self.one(path, errors_here)))
+        return [f.diagnostic for f in findings]
+
+    def group_of(self, error: Any) -> Path_:
         loc = tuple(error["loc"])
         if error["type"] == "missing":
-            key: Path_ = (*_data_path(doc.data, loc[:-1]), loc[-1])
-        else:
-            key = _data_path(doc.data, loc)
-        grouped.setdefault(key, []).append(error)
-    for path, errors_here in grouped.items():
-        yield _one(doc, model, path, errors_here)
+            return (*_data_path(self.doc.data, loc[:-1]), loc[-1])
+        path = _data_path(self.doc.data, loc)
+        if error["type"] in _KEY_KINDS or "[key]" in loc:
+            return path
+        for name in ("phases", "communes"):  # one diagnostic for the whole list
+            if name in path[:-1] and path.index(name) == len(path) - 2:
+                return path[:-1]
+        return path
 
+    # Keys that are not where they belong
 
-def _one(doc: Document, model: type[BaseModel], path: Path_, errors_here: list[Any]) -> Diagnostic:
-    error = errors_here[0]
-    kind = error["type"]
-    loc = tuple(error["loc"])
-    _model, info = field_at(model, loc)
-    described = (info.description or "") if info else ""
-    name = _label(path)
-
-    def diag(code: str, message: str, hint: str = "", *, key: bool = False) -> Diagnostic:
-        line, column = doc.locate(path, key=key)
-        return Diagnostic(doc.path, line, column, code, Severity.ERROR, message, hint)
-
-    parent = field_at(model, loc[:-1])[0]  # the block that misses or has the key
-    if kind == "missing":
-        field = parent.model_fields.get(str(loc[-1]))
-        hint = (field.description or "") if field else ""
-        return diag("S002", f"champ obligatoire « {loc[-1]} » manquant", hint)
-    if kind == "extra_forbidden":
-        known = list(parent.model_fields)
-        close = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6)
+    def key_problem(self, path: Path_, errors_here: list[Any]) -> _Finding:
+        parent, key = path[:-1], path[-1]
+        where = _expected(self.model, parent)
+        known = _fields(where)
+        if isinstance(key, str):
+            found = self.respelled(path, key, known)
+            if found is not None:
+                return found
+        self.analysed += 1
+        if self.analysed <= _ANALYSED:
+            found = self.too_deep(path) or self.belongs_above(path)
+            if found is not None:
+                return found
+        shown_key = str(key)
+        if not known:  # a mapping of years: the key is not a year
+            if isinstance(key, str) and key.strip().isdigit():
+                return _Finding(
+                    self.diagnostic(
+                        path,
+                        "S003",
+                        f"l'année « {key} » est écrite comme un texte",
+                        f"écrivez l'année sans guillemets : « {key.strip()}: »",
+                        key=True,
+                    ),
+                    [path],
+                )
+            return _Finding(
+                self.diagnostic(
+                    path,
+                    "S003",
+                    f"« {shown_key} » n'est pas une année",
+                    f"sous « {_label(parent)}: », chaque bloc commence par une année, par "
+                    "exemple « 2016: »",
+                    key=True,
+                ),
+                [path],
+            )
+        close = difflib.get_close_matches(shown_key, known, n=1, cutoff=0.6)
         hint = (
             f"vouliez-vous dire « {close[0]} » ?"
             if close
             else "champs possibles ici : " + ", ".join(known)
         )
-        return diag("S001", f"champ inconnu « {path[-1]} »", hint, key=True)
-    value = _value_at(doc.data, path)
-    if len(errors_here) > 1:
-        return diag("S004", f"valeur invalide pour « {name} » : {describe(value)}", described)
-    if "[key]" in loc:
-        return diag(
-            "S003",
-            f"la clé « {path[-1]} » doit être {_TYPE_NAMES.get(kind, 'valide')}",
-            described,
-            key=True,
+        return _Finding(
+            self.diagnostic(path, "S001", f"champ inconnu « {shown_key} »", hint, key=True),
+            [path],
+            close[0] if close else None,
         )
-    if kind in _TYPE_NAMES:
+
+    def respelled(self, path: Path_, key: str, known: list[str]) -> _Finding | None:
+        """A known field written with a no-break space, curly quotes, accents or capitals."""
+        line, _column = self.key_at(path)
+        source = self.doc.line(line)
+        stripped = key.strip(" " + NO_BREAK_SPACES)
+        bare = frenchvalues.unquoted(key)
+        spelled = frenchvalues.plain(key).replace("-", "_")
+        if stripped in known and stripped != key:
+            fixed = source.replace(key, stripped, 1)
+            message = f"espace insécable après « {stripped} », avant « : »"
+            hint = f"supprimez l'espace entre « {stripped} » et « : » : {shown(fixed)}"
+            name = stripped
+        elif bare in known and bare != key:
+            fixed = source.replace(key, bare, 1)
+            message = f"le nom du champ « {bare} » est entre guillemets typographiques"
+            hint = f"retirez les guillemets : {shown(fixed)}"
+            name = bare
+        elif spelled in known:
+            fixed = source.replace(key, spelled, 1)
+            message = f"champ inconnu « {key} » : les noms de champ s'écrivent « {spelled} »"
+            hint = "en minuscules, sans accent, avec « _ » entre les mots : " + shown(fixed)
+            name = spelled
+        else:
+            return None
+        return _Finding(self.diagnostic(path, "S001", message, hint, key=True), [path], name)
+
+    def too_deep(self, path: Path_) -> _Finding | None:
+        """A key inside a block it does not belong to, but valid in a block around it:
+        indented too much (« etat: » under « calendrier: », « 2017: » inside 2016)."""
+        parent, key = path[:-1], path[-1]
+        for depth in range(len(parent) - 1, -1, -1):
+            above = parent[:depth]
+            if isinstance(parent[depth], int) and isinstance(_value_at(self.doc.data, above), list):
+                continue  # an item of a list: its keys are not the list's
+            if not _accepts(_expected(self.model, above), key):
+                continue
+            sibling = (*above, parent[depth])
+            line, column = self.key_at(path)
+            target = self.key_at(sibling)[1]
+            if column <= target:
+                return None
+            end = self.block_end(path)
+            return _Finding(
+                self.diagnostic(
+                    path,
+                    "S001",
+                    f"« {key}: » est à l'intérieur de « {parent[-1]}: » (ligne "
+                    f"{self.key_at(parent)[0]}) : il est trop indenté",
+                    f"retirez {_spaces(column - target)} au début de {_lines(line, end)}, "
+                    f"pour aligner « {key}: » sur « {parent[depth]}: » (ligne "
+                    f"{self.key_at(sibling)[0]})",
+                    key=True,
+                ),
+                [path],
+            )
+        return None
+
+    def belongs_above(self, path: Path_) -> _Finding | None:
+        """A key at the level of a block above it that it belongs to: not indented enough
+        (« perspectives: » at the level of the years), or a block left empty, its fields
+        at its own level (« 2016: » pasted two spaces too deep)."""
+        parent, key = path[:-1], path[-1]
+        line, column = self.key_at(path)
+        keys = self.siblings(parent)
+        before = [k for k in keys if self.key_at((*parent, k))[0] < line]
+        for owner in reversed(before):
+            owned = (*parent, owner)
+            if not _accepts(_expected(self.model, owned), key):
+                continue
+            if _value_at(self.doc.data, owned) is None:
+                return self.empty_block(parent, owner, keys)
+            target = self.child_column(owned) or self.key_at(owned)[1] + 2
+            if column >= target:
+                return None
+            example = next(
+                (k for k in self.siblings(owned) if self.key_at((*owned, k))[1] == target),
+                None,
+            )
+            aligned = (
+                f"sur « {example}: » (ligne {self.key_at((*owned, example))[0]})"
+                if example is not None
+                else f"sous « {owner}: »"
+            )
+            return _Finding(
+                self.diagnostic(
+                    path,
+                    "S001",
+                    f"« {key}: » est au même niveau que « {owner}: » (ligne "
+                    f"{self.key_at(owned)[0]}), alors qu'il fait partie de ce bloc",
+                    f"ajoutez {_spaces(target - column)} au début de "
+                    f"{self.shifted(parent, [key], target)}, "
+                    f"pour aligner « {key}: » {aligned}",
+                    key=True,
+                ),
+                [path] + ([owned] if _value_at(self.doc.data, owned) is None else []),
+            )
+        return None
+
+    def empty_block(self, parent: Path_, owner: Any, keys: list[Any]) -> _Finding:
+        owned = (*parent, owner)
+        expected = _expected(self.model, owned)
+        line, column = self.key_at(owned)
+        start = keys.index(owner)
+        strays = []
+        for other in keys[start + 1 :]:
+            if not _accepts(expected, other) or _accepts(_expected(self.model, parent), other):
+                break
+            strays.append(other)
+        level = self.key_at(parent)[1] + 2 if parent else 1
+        names = ", ".join(f"« {s} »" for s in strays[:3]) + (" …" if len(strays) > 3 else "")
+        if column > level:
+            hint = (
+                f"retirez {_spaces(column - level)} au début de la ligne {line} : "
+                f"« {owner}: » doit être moins indenté que ce qu'il contient"
+            )
+        else:
+            hint = (
+                f"ajoutez 2 espaces au début de {self.shifted(parent, strays, column + 2)}, "
+                f"pour que {names} soi{'en' if len(strays) > 1 else ''}t à l'intérieur de "
+                f"« {owner}: »"
+            )
+        return _Finding(
+            self.diagnostic(
+                owned,
+                "S001",
+                f"« {owner}: » est vide, et ce qu'il doit contenir ({names}) est au même niveau "
+                "que lui",
+                hint,
+                key=True,
+            ),
+            [owned, *((*parent, s) for s in strays)],
+        )
+
+    def shifted(self, parent: Path_, keys: list[Any], target: int) -> str:
+        """The lines to indent so that ``keys`` reach column ``target``: a key whose
+        block is deeper already moves alone, otherwise with its block."""
+        lines: list[int] = []
+        for key in keys:
+            path = (*parent, key)
+            children = self.child_column(path)
+            line = self.key_at(path)[0]
+            if children is not None and children > target:
+                lines.append(line)
+            else:
+                lines += range(line, self.block_end(path) + 1)
+        if lines == list(range(lines[0], lines[-1] + 1)):
+            return _lines(lines[0], lines[-1])
+        return "des lignes " + ", ".join(str(n) for n in lines[:-1]) + f" et {lines[-1]}"
+
+    # Values
+
+    def one(self, path: Path_, errors_here: list[Any]) -> Diagnostic:
+        error = errors_here[0]
+        kind = error["type"]
+        loc = tuple(error["loc"])
+        info = field_at(self.model, loc)[1]
+        described = (info.description or "") if info else ""
+        name = _label(path)
+
+        def diag(code: str, message: str, hint: str = "", *, key: bool = False) -> Diagnostic:
+            return self.diagnostic(path, code, message, hint, key=key)
+
+        if kind == "missing":
+            parent = field_at(self.model, loc[:-1])[0]  # the block that misses the key
+            field_ = parent.model_fields.get(str(loc[-1]))
+            hint = (field_.description or "") if field_ else ""
+            return diag("S002", f"champ obligatoire « {loc[-1]} » manquant", hint)
+        value = _value_at(self.doc.data, path)
+        for special in (self.phases, self.communes_list, self.colon_in_text, self.empty_item):
+            found = special(path, value, errors_here)
+            if found is not None:
+                return found
+        if {e["type"] for e in errors_here} & _NUMBER_KINDS:
+            expected = _expected(self.model, path)
+            return self.number(path, value, float in (expected, *typing.get_args(expected)))
+        if name in _QUARTERS and kind in ("string_type", "string_pattern_mismatch"):
+            fixed = frenchvalues.quarter(value)
+            if fixed is not None:
+                return diag(
+                    "S003" if kind == "string_type" else "S006",
+                    f"« {name} » est un trimestre, pas {describe(value)}",
+                    f"écrivez le trimestre sous la forme AAAA-Tn : « {name}: {fixed} »",
+                )
+        if len(errors_here) > 1:
+            return diag("S004", f"valeur invalide pour « {name} » : {describe(value)}", described)
+        if kind in _TYPE_NAMES:
+            return self.wrong_type(path, value, kind, described)
+        if kind == "literal_error":
+            expected = str(error.get("ctx", {}).get("expected", ""))
+            choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",")]
+            fixed = frenchvalues.choice(str(value), choices)
+            if fixed is not None:
+                hint = f"écrivez « {fixed} » (en minuscules, sans accent, avec des tirets)"
+                if frenchvalues.unquoted(str(value)) == fixed:
+                    hint = f"retirez les guillemets : « {fixed} »"
+            else:
+                close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
+                hint = f"vouliez-vous dire « {close[0]} » ?" if close else described
+            return diag(
+                "S004",
+                f"valeur « {value} » non autorisée pour « {name} » ; valeurs possibles : "
+                + ", ".join(choices),
+                hint,
+            )
+        if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+            ctx = error.get("ctx", {})
+            bound = "au moins" if kind.startswith("greater") else "au plus"
+            limit = next(iter(ctx.values()), "")
+            return diag(
+                "S005",
+                f"« {name} » vaut {value}, alors qu'il doit valoir {bound} {limit}",
+                described,
+            )
+        if kind in {"too_short", "too_long", "string_too_short", "string_too_long"}:
+            return diag("S005", _length_message(name, kind, error.get("ctx", {})), described)
+        if kind == "string_pattern_mismatch":
+            field_name = next(
+                (s for s in reversed(loc) if isinstance(s, str) and s in _PATTERN_HINTS), name
+            )
+            hint = _PATTERN_HINTS.get(field_name, described)
+            if field_name == "id" and frenchvalues.plain(str(value)):
+                hint = f"écrivez « id: {frenchvalues.plain(str(value))} » ({hint})"
+            return diag("S006", f"« {value} » n'a pas la forme attendue pour « {name} »", hint)
+        if kind == "value_error":
+            message = str(error.get("ctx", {}).get("error", ""))
+            return diag("S007", message.split(": ", 1)[-1], "voir docs/format-fiche.md")
+        return diag("S003", f"valeur invalide pour « {name} » : {describe(value)}", described)
+
+    def wrong_type(self, path: Path_, value: Any, kind: str, described: str) -> Diagnostic:
+        name = _label(path)
         hint = described
-        if kind == "string_type" and path in doc.raw:
+        message = f"« {name} » doit être {_TYPE_NAMES[kind]}, pas {describe(value)}"
+        if kind == "string_type" and path in self.doc.raw:
             hint = (
                 "YAML a interprété ce texte : mettez-le entre guillemets, "
-                f'par exemple « "{doc.raw[path]}" »'
+                f'par exemple « "{self.doc.raw[path]}" »'
             )
-        return diag(
-            "S003", f"« {name} » doit être {_TYPE_NAMES[kind]}, pas {describe(value)}", hint
+        elif kind == "list_type" and isinstance(value, str):
+            hint = _list_hint(name, value)
+        elif kind in ("dict_type", "model_type") and value is None:
+            message = f"« {name} » est vide"
+            fields = _fields(_expected(self.model, path))
+            hint = (
+                f"écrivez ses champs ({', '.join(fields[:4])}…) sous « {name}: », "
+                "indentés de 2 espaces de plus"
+                if fields
+                else f"écrivez ses blocs (par exemple « 2016: ») sous « {name}: », indentés "
+                "de 2 espaces de plus"
+            )
+        elif kind in ("dict_type", "model_type") and isinstance(value, str | int | float):
+            fields = _fields(_expected(self.model, path))
+            hint = (
+                f"« {name}: » ne prend pas de valeur sur sa ligne : écrivez en dessous ses "
+                f"champs ({', '.join(fields[:4])}), indentés de 2 espaces de plus"
+            )
+        return self.diagnostic(path, "S003", message, hint)
+
+    def number(self, path: Path_, value: Any, decimals: bool) -> Diagnostic:
+        """A number written the French way, or something else where a number goes."""
+        name = _label(path)
+        what = "un nombre" if decimals else "un nombre entier"
+        message = f"« {name} » doit être {what}, pas {describe(value)}"
+        read = frenchvalues.number(value) if isinstance(value, str) else None
+        if read is not None:
+            number, unit = read
+            written = f"{number:g}" if isinstance(number, float) else str(number)
+            hint = f"écrivez « {name}: {written} »"
+            if "," in value and isinstance(number, float):
+                hint += " (un point pour les décimales)"
+            elif any(c in value for c in " " + NO_BREAK_SPACES):
+                hint += " (sans espaces)"
+            if unit:
+                hint += self.unit_hint(path, unit)
+            elif frenchvalues.unquoted(value) != value.strip():
+                hint += " (sans guillemets)"
+            return self.diagnostic(path, "S003", message, hint)
+        if isinstance(value, float) and not decimals:
+            return self.diagnostic(
+                path, "S003", message, f"écrivez un nombre entier, « {name}: {int(value)} »"
+            )
+        if name == "valeur":
+            hint = (
+                "« valeur » ne contient qu'un nombre, en chiffres (par exemple « valeur: 12 ») ; "
+                "un texte comme « oui » va dans « texte: », et « valeur » se retire"
+            )
+        else:
+            hint = f"écrivez un nombre en chiffres, par exemple « {name}: 1 »"
+        return self.diagnostic(path, "S003", message, hint)
+
+    def unit_hint(self, path: Path_, unit: str) -> str:
+        block = _value_at(self.doc.data, path[:-1])
+        if not isinstance(block, dict) or "unite" not in _fields(_expected(self.model, path[:-1])):
+            return f" ; « {unit} » ne s'écrit pas dans le nombre"
+        if block.get("unite") == unit:
+            return ", l'unité est déjà dans « unite »"
+        return f", et l'unité à part : « unite: {unit} »"
+
+    def phases(self, path: Path_, value: Any, errors_here: list[Any]) -> Diagnostic | None:
+        """A calendar's phases written as words (« diagnostic »), or out of range."""
+        if _label(path) != "phases" or not isinstance(value, list):
+            if _label(path) == "phases" and isinstance(value, str):
+                parts = [frenchvalues.phase(p) for p in value.replace(";", ",").split(",")]
+                fixed = ", ".join(_cell(c) for c in parts)
+                return self.diagnostic(
+                    path,
+                    "S003",
+                    "« phases » doit être une liste entre crochets",
+                    f"écrivez « phases: [{fixed}] » ({frenchvalues.phase_names()})",
+                )
+            return None
+        bad = sorted({e["loc"][len(path)] for e in errors_here if len(e["loc"]) > len(path)})
+        bad = [i for i in bad if isinstance(i, int)]
+        if not bad:
+            return None
+        cells: list[Any] = []
+        named: list[str] = []
+        unknown: list[str] = []
+        for index, cell in enumerate(value):
+            if index not in bad:
+                cells.append(cell)
+                continue
+            phase = frenchvalues.phase(cell) if isinstance(cell, str) else None
+            if phase is None:
+                unknown.append(str(cell))
+            elif isinstance(cell, str) and not cell.strip().isdigit():
+                named.append(f"{cell} = {_cell(phase)}")
+            cells.append(phase)
+        where = (*path, bad[0])
+        names = frenchvalues.phase_names()
+        if unknown:
+            return self.diagnostic(
+                where,
+                "S004",
+                f"phase {', '.join(f'« {u} »' for u in unknown)} inconnue : une case vaut 1 à 4, "
+                "[3, 4] pour « 3/4 », ou null si elle est vide",
+                f"les phases : {names}",
+            )
+        shown_cells = ", ".join(_cell(c) for c in cells)
+        message = (
+            f"les phases s'écrivent en chiffres : {', '.join(named)}"
+            if named
+            else "les phases s'écrivent en chiffres, sans guillemets"
         )
-    if kind == "literal_error":
-        expected = str(error.get("ctx", {}).get("expected", ""))
-        choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",")]
-        close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
-        hint = f"vouliez-vous dire « {close[0]} » ?" if close else ""
-        return diag(
-            "S004",
-            f"valeur « {value} » non autorisée pour « {name} » ; valeurs possibles : "
-            + ", ".join(choices),
-            hint or described,
+        return self.diagnostic(
+            where, "S004", message, f"écrivez « phases: [{shown_cells}] » ({names})"
         )
-    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-        ctx = error.get("ctx", {})
-        bound = "au moins" if kind.startswith("greater") else "au plus"
-        limit = next(iter(ctx.values()), "")
-        return diag(
-            "S005", f"« {name} » vaut {value}, alors qu'il doit valoir {bound} {limit}", described
+
+    def communes_list(self, path: Path_, value: Any, errors_here: list[Any]) -> Diagnostic | None:
+        """Communes written by their names: the ids they stand for, all in one hint."""
+        if _label(path) != "communes" or not isinstance(value, list):
+            return None
+        if any(e["type"] != "string_pattern_mismatch" for e in errors_here):
+            return None
+        bad = sorted({e["loc"][len(path)] for e in errors_here})
+        fixed = list(value)
+        for index in bad:
+            found = self.communes.find(str(value[index])) if self.communes else None
+            fixed[index] = found or frenchvalues.plain(str(value[index]))
+        names = " et ".join(f"« {value[i]} »" for i in bad[:3])
+        verb = "n'est pas un identifiant" if len(bad) == 1 else "ne sont pas des identifiants"
+        hint = (
+            f"écrivez « communes: [{', '.join(fixed)}] » (les identifiants de "
+            "data/communes.yaml, pas les noms)"
         )
-    if kind in {"too_short", "too_long", "string_too_short", "string_too_long"}:
-        ctx = error.get("ctx", {})
-        if kind.startswith("string"):
-            return diag(
+        if self.communes is None or any(self.communes.find(str(value[i])) is None for i in bad):
+            hint += " ; vérifiez-les dans data/communes.yaml"
+        return self.diagnostic((*path, bad[0]), "S006", f"{names} {verb} de commune", hint)
+
+    def colon_in_text(self, path: Path_, value: Any, errors_here: list[Any]) -> Diagnostic | None:
+        """« - Délais : trop longs »: a French colon makes YAML read a key and a value."""
+        if errors_here[0]["type"] != "string_type" or not isinstance(value, dict):
+            return None
+        if len(value) != 1:
+            return None
+        key = next(iter(value))
+        line = self.key_at((*path, key))[0]
+        if self.block_end(path) != line or not isinstance(key, str):
+            return None
+        source = self.doc.line(line)
+        indent = len(source) - len(source.lstrip(" -"))
+        prefix, text = source[:indent], source[indent:].strip()
+        return self.diagnostic(
+            (*path, key),
+            "S003",
+            f"« : » dans un texte de « {_label(path)} » : YAML y lit un champ « {key} »",
+            f"ajoutez des guillemets : {shown(prefix + quoted(text))}",
+            key=True,
+        )
+
+    def empty_item(self, path: Path_, value: Any, errors_here: list[Any]) -> Diagnostic | None:
+        if value is not None or errors_here[0]["type"] != "string_type":
+            return None
+        name = _label(path)
+        line = self.doc.locate(path)[0]
+        if isinstance(path[-1], int):
+            return self.diagnostic(
+                path,
                 "S005",
-                f"« {name} » ne peut pas être vide"
-                if kind == "string_too_short"
-                else f"« {name} » est trop long",
-                described,
+                f"élément vide dans « {name} » (un « - » sans texte)",
+                f"écrivez le texte après le tiret, ou supprimez la ligne {line}",
             )
-        if kind == "too_short":
-            return diag(
-                "S005",
-                f"« {name} » doit contenir au moins {ctx.get('min_length')} élément(s)",
-                described,
-            )
-        return diag(
-            "S005",
-            f"« {name} » contient trop d'éléments (au plus {ctx.get('max_length')})",
-            described,
+        return self.diagnostic(
+            path, "S005", f"« {name} » est vide", f"écrivez le texte après « {name}: »"
         )
-    if kind == "string_pattern_mismatch":
-        field_name = next(
-            (s for s in reversed(loc) if isinstance(s, str) and s in _PATTERN_HINTS), name
-        )
-        return diag(
-            "S006",
-            f"« {value} » n'a pas la forme attendue pour « {name} »",
-            _PATTERN_HINTS.get(field_name, described),
-        )
-    if kind == "value_error":
-        message = str(error.get("ctx", {}).get("error", error["msg"]))
-        return diag("S007", message.split(": ", 1)[-1], "voir docs/format-fiche.md")
-    return diag(
-        "S003", f"valeur invalide pour « {name} » : {describe(value)} ({error['msg']})", described
+
+
+def _is_key_error(error: Any) -> bool:
+    return error["type"] in _KEY_KINDS or "[key]" in tuple(error["loc"])
+
+
+def _cell(cell: Any) -> str:
+    if cell is None:
+        return "null"
+    if isinstance(cell, list):
+        return "[" + ", ".join(str(c) for c in cell) + "]"
+    return str(cell)
+
+
+def _length_message(name: str, kind: str, ctx: dict[str, Any]) -> str:
+    if kind == "string_too_short":
+        return f"« {name} » ne peut pas être vide"
+    if kind == "string_too_long":
+        return f"« {name} » est trop long"
+    if kind == "too_short":
+        return f"« {name} » doit contenir au moins {ctx.get('min_length')} élément(s)"
+    return f"« {name} » contient trop d'éléments (au plus {ctx.get('max_length')})"
+
+
+def _list_hint(name: str, value: str) -> str:
+    """How to write as a list what was written as one text."""
+    if value.startswith("-") and not value.startswith("- "):
+        return f"ajoutez une espace après le tiret : « - {value[1:].strip()} »"
+    parts = [p.strip() for p in value.split(",")]
+    if all(p and " " not in p for p in parts):
+        return f"écrivez la liste entre crochets : « {name}: [{', '.join(parts)}] »"
+    return (
+        f"écrivez chaque élément sur sa ligne, après « - » : « {name}: » puis, en dessous et "
+        f"indenté, « - {value[:40]}{'…' if len(value) > 40 else ''} »"
     )

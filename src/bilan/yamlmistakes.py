@@ -1,0 +1,620 @@
+"""How people who are not developers break YAML, read from the lines around a syntax error.
+
+libyaml stops where the text stopped making sense, which is often a line after the
+writer's mistake, and says it in parser terms (« could not find expected ':' »). The
+mistakes behind are few and ordinary: a French « : » inside a text, an apostrophe inside
+'…', a missing « - », a key two spaces off, a no-break space from Word, an unclosed
+quote or bracket, a tab. Each detector here recognises one of them from the error and
+the lines around it, and returns where the writer made it and the line as it should be.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+NO_BREAK_SPACES = "\u00a0\u202f\u2007"
+"""What Word puts before « : » in French text, and what YAML does not read as a space."""
+_SPACE_NAMES = {"\u00a0": "U+00A0", "\u202f": "U+202F (fine)", "\u2007": "U+2007"}
+
+_PREFIX = re.compile(r" *(?:-(?: +|$))*")
+"""Indentation and list dashes at the start of a line."""
+_KEY = re.compile(rf"(?:[^\W\d][\w-]*|\d+|\"[^\"]*\"|'[^']*')[ {NO_BREAK_SPACES}]*:(?=[ \t]|$)")
+"""A key as a writer types one (a field name, a year), and its colon."""
+_WORD_KEY = re.compile(r"[a-z_][a-z0-9_]*")
+_SMART_PAIRS = {"“": "”", "”": "”", "‘": "’", "’": "’"}
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """Where the writer made a mistake, what it is and the fix (in French)."""
+
+    line: int
+    column: int
+    message: str
+    hint: str
+    code: str = "Y001"
+
+
+@dataclass(frozen=True)
+class SyntaxError_:
+    """A syntax error as libyaml gives it (1-based positions), with the text it read."""
+
+    problem: str
+    line: int
+    column: int
+    context: str
+    context_line: int
+    context_column: int
+    lines: list[str]
+
+    def text(self, number: int) -> str:
+        return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+    def indent(self, number: int) -> int:
+        text = self.text(number)
+        return len(text) - len(text.lstrip(" "))
+
+    def blank(self, number: int) -> bool:
+        text = self.text(number).strip()
+        return not text or text.startswith("#")
+
+    def before(self, number: int) -> Iterator[int]:
+        """The lines above ``number`` that hold something, nearest first."""
+        return (n for n in range(min(number, len(self.lines) + 1) - 1, 0, -1) if not self.blank(n))
+
+    def after(self, number: int) -> Iterator[int]:
+        return (n for n in range(number + 1, len(self.lines) + 1) if not self.blank(n))
+
+
+def explain(error: SyntaxError_) -> Mistake | None:
+    """The writer's mistake behind a syntax error, when one of the usual ones explains it."""
+    for detector in _DETECTORS:
+        found = detector(error)
+        if found is not None:
+            return found
+    return None
+
+
+# --- How to show a line as it should be ----------------------------------------------------
+
+
+def split_value(line: str) -> tuple[str, str]:
+    """A line as its prefix (indentation, dashes, « key: ») and its value, as typed."""
+    end = _PREFIX.match(line).end()  # type: ignore[union-attr]
+    key = _KEY.match(line, end)
+    if key is not None:
+        end = key.end()
+        end += len(line) - end - len(line[end:].lstrip(" \t"))
+    return line[:end], line[end:].rstrip()
+
+
+def quoted(text: str) -> str:
+    """``text`` as a YAML quoted scalar a person can read: double quotes, or single ones
+    when the text has double quotes itself. Curly quotes around it are taken as meant
+    to be YAML's."""
+    if len(text) >= 2 and _SMART_PAIRS.get(text[0]) == text[-1]:
+        text = text[1:-1]
+    if '"' in text:
+        return "'" + text.replace("'", "''") + "'"
+    return '"' + text.replace("\\", "\\\\") + '"'
+
+
+def shown(line: str) -> str:
+    """A line of the file as it should be, quoted in a hint (without its indentation: a
+    hint that changes it says so in words)."""
+    return f"« {line.strip()} »"
+
+
+def _spaces(count: int) -> str:
+    return f"{count} espace{'s' if count > 1 else ''}"
+
+
+def _key_of(line: str) -> str | None:
+    """The key a line starts (after indentation and dashes), if it is « key: … »."""
+    start = _PREFIX.match(line).end()  # type: ignore[union-attr]
+    found = _KEY.match(line, start)
+    if found is None:
+        return None
+    return found.group().rstrip(":" + " " + NO_BREAK_SPACES)
+
+
+def _key_column(line: str) -> int:
+    return _PREFIX.match(line).end()  # type: ignore[union-attr]
+
+
+# --- Quotes ----------------------------------------------------------------------------------
+
+
+def _closing(value: str, quote: str) -> int:
+    """Index of the quote that closes ``value`` (which starts with it), or -1."""
+    index = 1
+    while index < len(value):
+        char = value[index]
+        if quote == '"' and char == "\\":
+            index += 2
+            continue
+        if char == quote:
+            if quote == "'" and value[index + 1 : index + 2] == "'":
+                index += 2  # '' is an apostrophe inside '…'
+                continue
+            return index
+        index += 1
+    return -1
+
+
+def _quote_trouble(error: SyntaxError_, number: int) -> Mistake | None:
+    """Text after a closing quote or bracket: an apostrophe inside '…', quotes inside "…",
+    a text that starts with a quoted or bracketed word."""
+    line = error.text(number)
+    prefix, value = split_value(line)
+    if not value or value[0] not in "'\"[{":
+        return None
+    if value[0] in "[{":
+        close = value.find("]" if value[0] == "[" else "}")
+    else:
+        close = _closing(value, value[0])
+    if close < 0:
+        return None
+    rest = value[close + 1 :].lstrip()
+    if not rest or rest[0] in "#,]}:":
+        return None
+    column = len(prefix) + close + 1
+    whole = value
+    if value[0] == "'" and value.endswith("'") and rest[0].isalpha():
+        inner = value[1:-1]
+        word = re.search(r"\w*'\w*", value[close - 1 :])
+        return Mistake(
+            number,
+            column,
+            f"l'apostrophe de « {word.group() if word else value} » ferme le texte "
+            "ouvert par « ' »",
+            "entourez le texte de guillemets droits au lieu d'apostrophes : "
+            + shown(prefix + quoted(inner))
+            + " (ou doublez l'apostrophe : « '' »)",
+        )
+    if value[0] == '"' and value.endswith('"') and rest[0] not in "\"'":
+        inner = value[1:-1]
+        return Mistake(
+            number,
+            column,
+            "un guillemet « \" » à l'intérieur du texte ferme celui qui l'ouvre",
+            "entourez le texte d'apostrophes : " + shown(prefix + quoted(inner)),
+        )
+    return Mistake(
+        number,
+        column,
+        f"du texte suit le « {value[close]} » qui ferme le « {value[0]} » du début : YAML ne "
+        "lit pas la ligne comme un seul texte",
+        "un texte qui commence par un guillemet, un crochet ou une accolade se met tout entier "
+        "entre guillemets : " + shown(prefix + quoted(whole)),
+    )
+
+
+def _quote_on_error_line(error: SyntaxError_) -> Mistake | None:
+    if error.problem.startswith(("did not find expected", "could not find expected ':'")):
+        return _quote_trouble(error, error.line)
+    return None
+
+
+def _unclosed_quote(error: SyntaxError_) -> Mistake | None:
+    """A quote opened on a line and closed only by some later, unrelated quote (or never)."""
+    if not (
+        error.problem.startswith(("found unexpected end of stream", "did not find expected"))
+        or error.context == "while scanning a quoted scalar"
+    ):
+        return None
+    for number in range(1, min(error.line, len(error.lines)) + 1):
+        prefix, value = split_value(error.text(number))
+        if not value or value[0] not in "'\"" or _closing(value, value[0]) >= 0:
+            continue
+        if _closes_later(error, number, value[0]):
+            continue  # a quoted text written on several lines, closed properly
+        return Mistake(
+            number,
+            len(prefix) + 1,
+            f"le guillemet « {value[0]} » ouvert ligne {number} n'est pas refermé",
+            "ajoutez le guillemet fermant à la fin du texte : " + shown(prefix + value + value[0]),
+        )
+    return None
+
+
+def _closes_later(error: SyntaxError_, number: int, quote: str) -> bool:
+    """Whether a quoted text opened on line ``number`` ends, on a later line, with its
+    quote at the end of that line (nothing after it but a comment)."""
+    for later in range(number + 1, len(error.lines) + 1):
+        text = error.text(later)
+        probe = _closing(quote + text, quote)
+        if probe < 0:
+            continue
+        rest = text[probe:].strip()
+        return not rest or rest.startswith("#")
+    return False
+
+
+def _unclosed_bracket(error: SyntaxError_) -> Mistake | None:
+    if error.context not in ("while parsing a flow sequence", "while parsing a flow mapping"):
+        return None
+    number = error.context_line
+    line = error.text(number)
+    opening, closing = ("[", "]") if "sequence" in error.context else ("{", "}")
+    if line.count(closing) >= line.count(opening):
+        return None
+    name = "crochet" if opening == "[" else "accolade"
+    return Mistake(
+        number,
+        error.context_column,
+        f"{name} « {opening} » ouvert{'e' if name == 'accolade' else ''} ligne {number} "
+        "sans être refermé" + ("e" if name == "accolade" else ""),
+        f"ajoutez « {closing} » à la fin de la liste : {shown(line.rstrip() + closing)}",
+    )
+
+
+# --- Spaces ----------------------------------------------------------------------------------
+
+
+def _tab(error: SyntaxError_) -> Mistake | None:
+    for number in (error.line, error.context_line):
+        line = error.text(number)
+        head = line[: len(line) - len(line.lstrip(" \t"))]
+        at = error.column - 1 if number == error.line else -1
+        if "\t" in head:
+            return Mistake(
+                number,
+                head.index("\t") + 1,
+                "tabulation dans l'indentation",
+                "YAML n'accepte que des espaces pour indenter : remplacez "
+                + ("la tabulation" if head == "\t" * len(head) else "les espaces et tabulations")
+                + " du début de la ligne par "
+                + _indent_guess(error, number),
+                "Y009",
+            )
+        if number == error.line and 0 <= at < len(line) and line[at] == "\t":
+            return Mistake(
+                number,
+                at + 1,
+                "tabulation à la place d'une espace",
+                "remplacez la tabulation par une espace : "
+                + shown(line[:at] + " " + line[at:].lstrip("\t")),
+                "Y009",
+            )
+    return None
+
+
+def _indent_guess(error: SyntaxError_, number: int) -> str:
+    """How many spaces a tab-indented line probably wants: as many as the line above,
+    two more after a line that opens a block."""
+    above = next(error.before(number), None)
+    if above is None or "\t" in error.text(above)[: error.indent(above) + 1]:
+        return "des espaces"
+    width = error.indent(above)
+    if error.text(above).rstrip().endswith(":"):
+        width += 2
+    return f"{_spaces(width)} (la ligne {above} au-dessus en a {error.indent(above)})"
+
+
+def _no_break_space(error: SyntaxError_) -> Mistake | None:
+    """A no-break space next to a key's colon: YAML reads « etat:\u00a0en-cours » as one
+    word, and the error comes a line later."""
+    candidates = [error.line, *list(error.before(error.line))[:2]]
+    if error.context_line:
+        candidates.insert(0, error.context_line)
+    for number in candidates:
+        line = error.text(number)
+        found = re.search(rf"[{NO_BREAK_SPACES}]+:|:[{NO_BREAK_SPACES}]", line)
+        if found is None:
+            continue
+        char = next(c for c in found.group() if c in NO_BREAK_SPACES)
+        fixed = re.sub(rf"[{NO_BREAK_SPACES}]*:[{NO_BREAK_SPACES}]*", ": ", line, count=1)
+        fixed = fixed.rstrip()
+        return Mistake(
+            number,
+            found.start() + 1 + found.group().index(char),
+            f"espace insécable ({_SPACE_NAMES[char]}) à côté de « : », souvent collée "
+            "depuis un traitement de texte",
+            f"remplacez-la par une espace ordinaire : {shown(fixed)}",
+        )
+    return None
+
+
+def _missing_space_after_colon(error: SyntaxError_, number: int) -> Mistake | None:
+    line = error.text(number)
+    start = _key_column(line)
+    found = re.compile(r"([a-z_][a-z0-9_]*):([^\s/:])").match(line, start)
+    if found is None:
+        return None
+    fixed = line[: found.start(2)] + " " + line[found.start(2) :]
+    return Mistake(
+        number,
+        found.end(1) + 1,
+        f"espace manquante après « {found.group(1)}: »",
+        f"mettez une espace après les deux-points : {shown(fixed)}",
+    )
+
+
+# --- Colons in texts -------------------------------------------------------------------------
+
+
+def _colon_in_value(error: SyntaxError_) -> Mistake | None:
+    """« titre: Objectif : mutualiser »: the second colon starts a mapping YAML refuses."""
+    if not error.problem.startswith("mapping values are not allowed"):
+        return None
+    line = error.text(error.line)
+    prefix, value = split_value(line)
+    if not value or len(prefix) >= error.column or (_key_of(line) is None and "- " not in prefix):
+        return None
+    if not prefix.rstrip().endswith(":") and not prefix.strip().startswith("-"):
+        return None
+    key = _key_of(line)
+    where = f"le texte de « {key} »" if key else "ce texte"
+    return Mistake(
+        error.line,
+        error.column,
+        f"{where} contient « : », que YAML lit comme le début d'un autre champ",
+        "mettez le texte entre guillemets : " + shown(prefix + quoted(value)),
+    )
+
+
+def _absorbed_key(error: SyntaxError_) -> Mistake | None:
+    """A « key: » line read as the continuation of the line above: the mistake is there
+    (no-break space, missing space or colon) or in this line's indentation."""
+    if not error.problem.startswith("mapping values are not allowed"):
+        return None
+    line = error.text(error.line)
+    above = next(error.before(error.line), None)
+    if above is None:
+        return None
+    start = _key_column(line)
+    head = line[start : error.column - 1]
+    found = _missing_space_after_colon(error, above)
+    if found is not None:
+        return found
+    upper = error.text(above)
+    if " " in head.strip():  # a text line with a colon, continuing the text above
+        first = above
+        while error.indent(first) >= error.indent(error.line) and first > 1:
+            previous = next(error.before(first), None)
+            if previous is None or _key_of(error.text(first)) is not None:
+                break
+            first = previous
+        return Mistake(
+            error.line,
+            error.column,
+            f"le texte commencé ligne {first} contient « : » ligne {error.line}",
+            'mettez tout le texte entre guillemets : un « " » au début du texte ligne '
+            f"{first} et un autre à la fin de la ligne {error.line} ; ou écrivez-le en bloc, "
+            "« >- » à la place du texte puis le texte sur les lignes suivantes, plus indenté",
+        )
+    upper_key = _key_of(upper)
+    _, upper_value = split_value(upper)
+    if upper_key is not None and upper_value and error.indent(error.line) > error.indent(above):
+        extra = error.indent(error.line) - error.indent(above)
+        return Mistake(
+            error.line,
+            start + 1,
+            f"« {head}: » est plus indenté que « {upper_key}: » (ligne {above}), qui a "
+            "déjà une valeur",
+            f"retirez {_spaces(extra)} au début de la ligne {error.line} : "
+            + shown(" " * error.indent(above) + line.lstrip(" ")),
+        )
+    words = upper.strip().split(" ", 1)
+    if (
+        upper_key is None
+        and error.indent(above) == error.indent(error.line)
+        and len(words) == 2
+        and _WORD_KEY.fullmatch(words[0])
+    ):
+        fixed = " " * error.indent(above) + words[0] + ": " + words[1]
+        return Mistake(
+            above,
+            error.indent(above) + len(words[0]) + 1,
+            f"« : » manquant après « {words[0]} »",
+            f"écrivez {shown(fixed)}",
+        )
+    return None
+
+
+# --- Lines that are neither « key: value » nor « - item » ---------------------------------
+
+
+def _simple_key_without_colon(error: SyntaxError_) -> Mistake | None:
+    if error.context != "while scanning a simple key" or not error.context_line:
+        return None
+    number = error.context_line
+    line = error.text(number)
+    indent = error.indent(number)
+    body = line.strip()
+    below = next(error.after(number), None)
+    above = next(error.before(number), None)
+    if _WORD_KEY.fullmatch(body) and below is not None and error.indent(below) > indent:
+        return Mistake(
+            number,
+            indent + len(body) + 1,
+            f"« : » manquant après « {body} »",
+            f"écrivez {shown(line.rstrip() + ':')}",
+        )
+    siblings = [n for n in (above, below) if n is not None and error.indent(n) <= indent]
+    nearest = _item_near(error, number)
+    if nearest is not None:
+        return Mistake(
+            number,
+            indent + 1,
+            "tiret « - » manquant devant cet élément de liste",
+            "commencez la ligne par « - », comme les autres éléments (ligne "
+            f"{nearest}) : {shown(' ' * indent + '- ' + body)}",
+        )
+    if above is not None and indent < error.indent(above) and _key_of(error.text(above)) is None:
+        return Mistake(
+            number,
+            1,
+            f"cette ligne est moins indentée que le texte qu'elle continue (ligne {above})",
+            f"indentez-la comme la ligne {above} ({_spaces(error.indent(above))}) : "
+            + shown(" " * error.indent(above) + body),
+        )
+    words = body.split(" ", 1)
+    if len(words) == 2 and _WORD_KEY.fullmatch(words[0]) and siblings:
+        return Mistake(
+            number,
+            indent + len(words[0]) + 1,
+            f"« : » manquant après « {words[0]} »",
+            f"écrivez {shown(' ' * indent + words[0] + ': ' + words[1])}",
+        )
+    return Mistake(
+        number,
+        indent + 1,
+        "cette ligne n'est ni « clé: valeur » ni un élément de liste « - … »",
+        "si c'est un élément de liste, commencez-la par « - » ; si elle continue le texte "
+        "d'au-dessus, indentez-la comme lui ; si c'est un champ, écrivez « nom: valeur »",
+    )
+
+
+def _item_near(error: SyntaxError_, number: int) -> int | None:
+    """A list item (« - … ») at the same indentation as line ``number``, just above or
+    below it (the lines of a longer item in between are deeper)."""
+    indent = error.indent(number)
+    for lines in (error.before(number), error.after(number)):
+        for other in lines:
+            if error.indent(other) > indent:
+                continue
+            if error.indent(other) == indent and error.text(other).lstrip().startswith("- "):
+                return other
+            break
+    return None
+
+
+def _key_among_items(error: SyntaxError_) -> Mistake | None:
+    """« did not find expected '-' indicator »: a key at the column of the items above,
+    or an item without its dash."""
+    if not error.problem.startswith("did not find expected '-' indicator"):
+        return None
+    number = error.line
+    line = error.text(number)
+    indent = error.indent(number)
+    key = _key_of(line)
+    if key is None or line.lstrip().startswith("-"):
+        if _item_near(error, number) is not None and not line.lstrip().startswith("-"):
+            return Mistake(
+                number,
+                indent + 1,
+                "tiret « - » manquant devant cet élément de liste",
+                f"commencez la ligne par « - » : {shown(' ' * indent + '- ' + line.strip())}",
+            )
+        return None
+    owner = next(
+        (
+            n
+            for n in error.before(error.context_line)
+            if error.indent(n) < indent and _key_of(error.text(n)) is not None
+        ),
+        None,
+    )
+    if owner is None:
+        return None
+    target = error.indent(owner)
+    return Mistake(
+        number,
+        indent + 1,
+        f"« {key}: » est indenté comme les éléments de la liste au-dessus",
+        f"alignez-le sur « {_key_of(error.text(owner))}: » (ligne {owner}) en retirant "
+        f"{_spaces(indent - target)} : {shown(' ' * target + line.lstrip(' '))}",
+    )
+
+
+def _misaligned_key(error: SyntaxError_) -> Mistake | None:
+    """« did not find expected key »: a line whose indentation fits no block around it.
+    Either a line above went back too far (the block it left goes on below it), or this
+    line is off by a space or two from its neighbours."""
+    if not error.problem.startswith("did not find expected key"):
+        return None
+    number = error.line
+    line = error.text(number)
+    indent = error.indent(number)
+    if error.column != indent + 1 or not line.strip():
+        return None
+    dedented = next((n for n in error.before(number) if error.indent(n) <= indent), None)
+    if dedented is not None and error.indent(dedented) < indent:
+        sibling = next((n for n in error.before(dedented) if error.indent(n) <= indent), None)
+        if sibling is not None and error.indent(sibling) == indent:
+            culprit = error.text(dedented)
+            missing = indent - error.indent(dedented)
+            return Mistake(
+                dedented,
+                error.indent(dedented) + 1,
+                f"ligne moins indentée que ses voisines (lignes {sibling} et {number}, "
+                f"{_spaces(indent)})",
+                f"ajoutez {_spaces(missing)} au début de la ligne {dedented} : "
+                + shown(" " * indent + culprit.lstrip(" ")),
+            )
+    is_item = line.lstrip().startswith("- ")
+    year = (_key_of(line) or "").isdigit()
+    best: tuple[bool, int, int] | None = None  # (other kind of key, distance, line)
+    for other in error.before(number):
+        other_text = error.text(other)
+        if error.indent(other) < error.indent(error.context_line) and other < error.context_line:
+            break
+        if is_item != other_text.lstrip().startswith("- "):
+            continue
+        if not is_item and _key_of(other_text) is None:
+            continue
+        distance = abs(error.indent(other) - indent)
+        rank = ((_key_of(other_text) or "").isdigit() != year, distance, -other)
+        if distance and (best is None or rank < best):
+            best = rank
+    if best is None:
+        return None
+    other = -best[2]
+    target = error.indent(other)
+    what = "cet élément de liste" if is_item else f"« {_key_of(line)}: »"
+    change = (
+        f"ajoutez {_spaces(target - indent)}"
+        if target > indent
+        else f"retirez {_spaces(indent - target)}"
+    )
+    return Mistake(
+        number,
+        indent + 1,
+        f"{what} n'est pas aligné sur ses voisins ({_spaces(indent)} au lieu de {target})",
+        f"{change} au début de la ligne, comme ligne {other} : "
+        + shown(" " * target + line.lstrip(" ")),
+    )
+
+
+# --- Characters that YAML reserves -----------------------------------------------------------
+
+
+def _reserved_start(error: SyntaxError_) -> Mistake | None:
+    """A text that starts with « @ », « ` », « % », « * », « & », « | » or « > »."""
+    reserved = {
+        "found character that cannot start any token": "@`%",
+        "did not find expected alphabetic or numeric character": "*&",
+        "did not find expected comment or line break": "|>",
+    }
+    chars = next((c for p, c in reserved.items() if error.problem.startswith(p)), None)
+    if chars is None:
+        return None
+    number = error.context_line or error.line
+    prefix, value = split_value(error.text(number))
+    if not value or value[0] not in chars:
+        return None
+    return Mistake(
+        number,
+        len(prefix) + 1,
+        f"un texte ne peut pas commencer par « {value[0]} » sans guillemets",
+        "mettez le texte entre guillemets : " + shown(prefix + quoted(value)),
+    )
+
+
+_DETECTORS: tuple[Callable[[SyntaxError_], Mistake | None], ...] = (
+    _tab,
+    _no_break_space,
+    _unclosed_bracket,
+    _quote_on_error_line,
+    _unclosed_quote,
+    _colon_in_value,
+    _absorbed_key,
+    _simple_key_without_colon,
+    _key_among_items,
+    _misaligned_key,
+    _reserved_start,
+)
