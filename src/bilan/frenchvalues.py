@@ -83,6 +83,9 @@ def quarter(value: object) -> str | None:
     )
     if marked is not None:
         return f"{year.group(1)}-T{marked.group(1)}"
+    named = _MONTHS.get(rest.split("-")[-1]) or _MONTHS.get(rest.split("-")[0])
+    if named is not None:
+        return f"{year.group(1)}-T{(named - 1) // 3 + 1}"
     month = re.fullmatch(r"(\d{1,2})(?:-(\d{1,2}))?", rest)
     if month is not None:
         # « 2017-01 » (year first) or « 01/01/2017 » (day first, as the French write it)
@@ -91,6 +94,31 @@ def quarter(value: object) -> str | None:
         if 1 <= chosen <= 12:
             return f"{year.group(1)}-T{(chosen - 1) // 3 + 1}"
     return None
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("janvier", "janv"),
+            ("fevrier", "fevr", "fev"),
+            ("mars",),
+            ("avril", "avr"),
+            ("mai",),
+            ("juin",),
+            ("juillet", "juil"),
+            ("aout",),
+            ("septembre", "sept"),
+            ("octobre", "oct"),
+            ("novembre", "nov"),
+            ("decembre", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+EMPTY_WORDS = frozenset({"vide", "null", "none", "aucune", "aucun", "rien", "x", "-"})
+"""What a writer puts in an empty calendar cell, where YAML wants null."""
 
 
 def phase(text: str) -> int | list[int] | None:
@@ -122,6 +150,8 @@ def choice(value: str, choices: Iterable[str]) -> str | None:
     services-a-la-population; None if none."""
     written = plain(value)
     found = [c for c in choices if plain(c) == written]
+    if not found:  # « en cours de réalisation » → en-cours
+        found = [c for c in choices if written.startswith(plain(c) + "-")]
     return found[0] if len(found) == 1 else None
 
 

@@ -27,7 +27,7 @@ from bilan.yamlmessages import describe_kind, syntax_diagnostic, too_deep
 def read_located(text: str, path: str) -> tuple[Any, Positions, list[Diagnostic]]:
     """The data of ``text`` and its positions; diagnostics (then no data) for whatever
     is refused or unreadable. Never raises on bad input."""
-    builder = _Builder(path)
+    builder = _Builder(path, text)
     loader = yamlsafe.Loader(text)
     try:
         builder.run(yamlsafe.events(loader))
@@ -62,6 +62,8 @@ class _Frame:
     path: Path_
     key: Any = None
     has_key: bool = False
+    duplicated: bool = False
+    """A duplicate key was reported here: the next ones are the same mistake."""
 
 
 _INVALID_KEY = object()
@@ -70,8 +72,9 @@ _INVALID_KEY = object()
 class _Builder:
     """Turns the event stream of one document into data and positions."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, text: str) -> None:
         self.path = path
+        self.text = text
         self.data: Any = None
         self.positions = Positions()
         self.diagnostics: list[Diagnostic] = []
@@ -259,15 +262,34 @@ class _Builder:
             return
         path = (*parent.path, key)
         if key in parent.container:
-            first = self.positions.keys[path]
-            self.error(
-                position,
-                "Y002",
-                f"clé « {key} » en double (déjà présente ligne {first[0]})",
-                "une clé ne peut apparaître qu'une fois : fusionnez les deux valeurs "
-                "(YAML ne garderait que la dernière)",
-            )
+            if not parent.duplicated:
+                self.duplicate(parent, key, position)
+            parent.duplicated = True
             parent.key = _INVALID_KEY
             return
         parent.key = key
         self.positions.keys[path] = position
+
+    def duplicate(self, parent: _Frame, key: Any, position: Position) -> None:
+        first = self.positions.keys[(*parent.path, key)]
+        in_list = len(self.stack) > 1 and isinstance(self.stack[-2].container, list)
+        if in_list and key == next(iter(parent.container)):
+            # « libelle: » again in a list item: the dash of a new item is missing
+            line = self.text.split("\n")[position[0] - 1]
+            column = position[1] - 1
+            fixed = line[: max(column - 2, 0)] + "- " + line[column:]
+            self.error(
+                position,
+                "Y002",
+                f"tiret « - » manquant : « {key}: » commence un nouvel élément de la liste "
+                f"(comme ligne {first[0]})",
+                f"remplacez les 2 espaces avant « {key}: » par « - » : « {fixed.strip()} »",
+            )
+            return
+        self.error(
+            position,
+            "Y002",
+            f"clé « {key} » en double (déjà présente ligne {first[0]})",
+            "une clé ne peut apparaître qu'une fois : fusionnez les deux valeurs "
+            "(YAML ne garderait que la dernière)",
+        )

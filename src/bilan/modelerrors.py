@@ -13,6 +13,7 @@ the French way are read by :mod:`bilan.frenchvalues`.
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -221,8 +222,11 @@ class _Finding:
 
     diagnostic: Diagnostic
     covers: list[Path_] = field(default_factory=list)
-    suggests: str | None = None
-    """The field name an unknown key stands for, if any (its « missing » is not reported)."""
+    """The values whose errors, and those of everything in them, are consequences."""
+    exact: list[Path_] = field(default_factory=list)
+    """The blocks whose own errors (not those of their contents) are consequences."""
+    stands_for: Path_ | None = None
+    """Where the key belongs: a field « missing » there is not reported."""
 
 
 class _Translator:
@@ -284,15 +288,16 @@ class _Translator:
                 found = self.key_problem(path, errors_here)
                 findings.append(found)
                 covered += found.covers
+        exact = {p for f in findings for p in f.exact}
+        elsewhere = {f.stands_for for f in findings}
         for path, errors_here in grouped.items():
-            if any(_is_key_error(e) for e in errors_here) or any(_under(path, c) for c in covered):
-                continue
-            missing = [e for e in errors_here if e["type"] == "missing"]
-            if missing and any(
-                f.suggests == path[-1] and f.covers and f.covers[0][:-1] == path[:-1]
-                for f in findings
+            if (
+                any(_is_key_error(e) for e in errors_here)
+                or any(_under(path, c) for c in covered)
+                or path in exact
+                or path in elsewhere  # the field is there, misplaced or written differently
             ):
-                continue  # the field is there, under a name written differently
+                continue
             findings.append(_Finding(self.one(path, errors_here)))
         return [f.diagnostic for f in findings]
 
@@ -356,7 +361,7 @@ class _Translator:
         return _Finding(
             self.diagnostic(path, "S001", f"champ inconnu « {shown_key} »", hint, key=True),
             [path],
-            close[0] if close else None,
+            stands_for=(*parent, close[0]) if close else None,
         )
 
     def respelled(self, path: Path_, key: str, known: list[str]) -> _Finding | None:
@@ -383,7 +388,11 @@ class _Translator:
             name = spelled
         else:
             return None
-        return _Finding(self.diagnostic(path, "S001", message, hint, key=True), [path], name)
+        return _Finding(
+            self.diagnostic(path, "S001", message, hint, key=True),
+            [path],
+            stands_for=(*path[:-1], name),
+        )
 
     def too_deep(self, path: Path_) -> _Finding | None:
         """A key inside a block it does not belong to, but valid in a block around it:
@@ -413,6 +422,7 @@ class _Translator:
                     key=True,
                 ),
                 [path],
+                stands_for=(*above, key),
             )
         return None
 
@@ -453,7 +463,9 @@ class _Translator:
                     f"pour aligner « {key}: » {aligned}",
                     key=True,
                 ),
-                [path] + ([owned] if _value_at(self.doc.data, owned) is None else []),
+                [path],
+                exact=[owned],
+                stands_for=(*owned, key),
             )
         return None
 
@@ -598,6 +610,10 @@ class _Translator:
             )
         elif kind == "list_type" and isinstance(value, str):
             hint = _list_hint(name, value)
+            line = self.doc.locate(path)[0]
+            if line > self.key_at(path)[0]:  # the text is on its own line: the dash is missing
+                message = f"tiret « - » manquant devant le premier élément de « {name} »"
+                hint = f"commencez la ligne {line} par « - » : {shown('- ' + self.doc.line(line).strip())}"
         elif kind in ("dict_type", "model_type") and value is None:
             message = f"« {name} » est vide"
             fields = _fields(_expected(self.model, path))
@@ -622,24 +638,37 @@ class _Translator:
         what = "un nombre" if decimals else "un nombre entier"
         message = f"« {name} » doit être {what}, pas {describe(value)}"
         read = frenchvalues.number(value) if isinstance(value, str) else None
+        if read is not None and read[1] and not re.fullmatch(r"[^\W\d][\w'’ -]*|%|EUR", read[1]):
+            read = None  # « 40 (estimation) »: a comment, not a unit
         if read is not None:
             number, unit = read
-            written = f"{number:g}" if isinstance(number, float) else str(number)
-            hint = f"écrivez « {name}: {written} »"
-            if "," in value and isinstance(number, float):
+            hint = f"écrivez « {name}: {_number_text(number)} »"
+            if re.search(r"\d,\d", value) and isinstance(number, float):
                 hint += " (un point pour les décimales)"
-            elif any(c in value for c in " " + NO_BREAK_SPACES):
-                hint += " (sans espaces)"
+            elif re.search(rf"\d[ .{NO_BREAK_SPACES}]\d", value):
+                hint += " (sans espaces)" if not re.search(r"\d\.\d", value) else " (sans points)"
             if unit:
                 hint += self.unit_hint(path, unit)
-            elif frenchvalues.unquoted(value) != value.strip():
+            elif self.quoted_in_file(path) or frenchvalues.unquoted(value) != value.strip():
                 hint += " (sans guillemets)"
             return self.diagnostic(path, "S003", message, hint)
         if isinstance(value, float) and not decimals:
             return self.diagnostic(
                 path, "S003", message, f"écrivez un nombre entier, « {name}: {int(value)} »"
             )
-        if name == "valeur":
+        inside = (
+            re.search(r"\d[\d \u00a0\u202f]*(?:[.,]\d+)?", value)
+            if isinstance(value, str)
+            else None
+        )
+        if inside is not None and name == "valeur":
+            found = frenchvalues.number(inside.group().strip())
+            written = _number_text(found[0]) if found else inside.group().strip()
+            hint = (
+                f"« valeur » ne contient que le nombre : « valeur: {written} » ; le reste "
+                f"(« {value.replace(inside.group(), '').strip()} ») va dans « texte: »"
+            )
+        elif name == "valeur":
             hint = (
                 "« valeur » ne contient qu'un nombre, en chiffres (par exemple « valeur: 12 ») ; "
                 "un texte comme « oui » va dans « texte: », et « valeur » se retire"
@@ -647,6 +676,11 @@ class _Translator:
         else:
             hint = f"écrivez un nombre en chiffres, par exemple « {name}: 1 »"
         return self.diagnostic(path, "S003", message, hint)
+
+    def quoted_in_file(self, path: Path_) -> bool:
+        """Whether the value at ``path`` is written between quotes in the file."""
+        line, column = self.doc.locate(path)
+        return self.doc.line(line)[column - 1 : column] in ("'", '"')
 
     def unit_hint(self, path: Path_, unit: str) -> str:
         block = _value_at(self.doc.data, path[:-1])
@@ -657,37 +691,43 @@ class _Translator:
         return f", et l'unité à part : « unite: {unit} »"
 
     def phases(self, path: Path_, value: Any, errors_here: list[Any]) -> Diagnostic | None:
-        """A calendar's phases written as words (« diagnostic »), or out of range."""
-        if _label(path) != "phases" or not isinstance(value, list):
-            if _label(path) == "phases" and isinstance(value, str):
-                parts = [frenchvalues.phase(p) for p in value.replace(";", ",").split(",")]
-                fixed = ", ".join(_cell(c) for c in parts)
-                return self.diagnostic(
-                    path,
-                    "S003",
-                    "« phases » doit être une liste entre crochets",
-                    f"écrivez « phases: [{fixed}] » ({frenchvalues.phase_names()})",
-                )
+        """A calendar's phases written as words (« diagnostic »), out of range, without
+        brackets or commas: one diagnostic for the row, with the row as it should be."""
+        if _label(path) != "phases" or not isinstance(value, list | str):
             return None
-        bad = sorted({e["loc"][len(path)] for e in errors_here if len(e["loc"]) > len(path)})
+        names = frenchvalues.phase_names()
+        if isinstance(value, str):
+            parts = re.split(r"[,;]" if re.search("[,;]", value) else r"\s+", value.strip("()[] "))
+            cells = [_phase_cells(part) for part in parts]
+            fixed = ", ".join(_cell(c) for found in cells for c in (found or ["?"]))
+            return self.diagnostic(
+                path,
+                "S003",
+                "« phases » doit être une liste entre crochets, les cases séparées par des virgules",
+                f"écrivez « phases: [{fixed}] » ({names})",
+            )
+        bad = sorted(
+            {e["loc"][len(path)] for e in errors_here if len(e["loc"]) > len(path)},
+            key=str,
+        )
         bad = [i for i in bad if isinstance(i, int)]
         if not bad:
             return None
-        cells: list[Any] = []
+        row: list[Any] = []
         named: list[str] = []
         unknown: list[str] = []
         for index, cell in enumerate(value):
             if index not in bad:
-                cells.append(cell)
+                row.append(cell)
                 continue
-            phase = frenchvalues.phase(cell) if isinstance(cell, str) else None
-            if phase is None:
+            found = _phase_cells(cell) if isinstance(cell, str) else None
+            if found is None:
                 unknown.append(str(cell))
-            elif isinstance(cell, str) and not cell.strip().isdigit():
-                named.append(f"{cell} = {_cell(phase)}")
-            cells.append(phase)
+                continue
+            if not str(cell).strip().isdigit():
+                named.append(f"{cell} = {', '.join(_cell(c) for c in found)}")
+            row += found
         where = (*path, bad[0])
-        names = frenchvalues.phase_names()
         if unknown:
             return self.diagnostic(
                 where,
@@ -696,35 +736,45 @@ class _Translator:
                 "[3, 4] pour « 3/4 », ou null si elle est vide",
                 f"les phases : {names}",
             )
-        shown_cells = ", ".join(_cell(c) for c in cells)
         message = (
-            f"les phases s'écrivent en chiffres : {', '.join(named)}"
+            f"les phases s'écrivent en chiffres : {' ; '.join(named)}"
             if named
             else "les phases s'écrivent en chiffres, sans guillemets"
         )
+        shown_row = ", ".join(_cell(c) for c in row)
         return self.diagnostic(
-            where, "S004", message, f"écrivez « phases: [{shown_cells}] » ({names})"
+            where, "S004", message, f"écrivez « phases: [{shown_row}] » ({names})"
         )
 
     def communes_list(self, path: Path_, value: Any, errors_here: list[Any]) -> Diagnostic | None:
-        """Communes written by their names: the ids they stand for, all in one hint."""
+        """Communes written by their names: the ids they stand for, all in one diagnostic."""
         if _label(path) != "communes" or not isinstance(value, list):
             return None
         if any(e["type"] != "string_pattern_mismatch" for e in errors_here):
             return None
         bad = sorted({e["loc"][len(path)] for e in errors_here})
-        fixed = list(value)
-        for index in bad:
-            found = self.communes.find(str(value[index])) if self.communes else None
-            fixed[index] = found or frenchvalues.plain(str(value[index]))
-        names = " et ".join(f"« {value[i]} »" for i in bad[:3])
+        found = {i: self.communes.find(str(value[i])) if self.communes else None for i in bad}
+        fixed = {i: found[i] or frenchvalues.plain(str(value[i])) for i in bad}
+        names = " et ".join(f"« {value[i]} »" for i in bad[:3]) + (" …" if len(bad) > 3 else "")
         verb = "n'est pas un identifiant" if len(bad) == 1 else "ne sont pas des identifiants"
-        hint = (
-            f"écrivez « communes: [{', '.join(fixed)}] » (les identifiants de "
-            "data/communes.yaml, pas les noms)"
-        )
-        if self.communes is None or any(self.communes.find(str(value[i])) is None for i in bad):
-            hint += " ; vérifiez-les dans data/communes.yaml"
+        one_line = self.doc.locate(path)[0] == self.doc.locate((*path, len(value) - 1))[0]
+        known = [i for i in bad if found[i] is not None]
+        hint = ""
+        if known and one_line:
+            written = [fixed.get(i, str(c)) for i, c in enumerate(value)]
+            hint = f"écrivez « communes: [{', '.join(written)}] »"
+        elif known:
+            hint = "écrivez " + ", ".join(
+                f"« - {fixed[i]} » ligne {self.doc.locate((*path, i))[0]}" for i in known
+            )
+        if known:
+            hint += " (les identifiants de data/communes.yaml, pas les noms)"
+        unknown = ", ".join(f"« {value[i]} »" for i in bad if found[i] is None)
+        if unknown:
+            hint += (" ; " if hint else "") + (
+                f"{unknown} : aucune commune de ce nom dans data/communes.yaml ; écrivez "
+                "l'identifiant d'une commune membre (minuscules, sans accents, avec des tirets)"
+            )
         return self.diagnostic((*path, bad[0]), "S006", f"{names} {verb} de commune", hint)
 
     def colon_in_text(self, path: Path_, value: Any, errors_here: list[Any]) -> Diagnostic | None:
@@ -752,7 +802,18 @@ class _Translator:
         if value is not None or errors_here[0]["type"] != "string_type":
             return None
         name = _label(path)
-        line = self.doc.locate(path)[0]
+        line, column = self.doc.locate(path)
+        source = self.doc.line(line)
+        written = source[column - 1 :].strip()
+        if written[:1] in ("&", "!"):
+            prefix = source[: column - 1]
+            return self.diagnostic(
+                path,
+                "S003",
+                f"un texte qui commence par « {written[0]} » est lu comme une instruction YAML, "
+                "et le texte est perdu",
+                f"mettez le texte entre guillemets : {shown(prefix + quoted(written))}",
+            )
         if isinstance(path[-1], int):
             return self.diagnostic(
                 path,
@@ -767,6 +828,21 @@ class _Translator:
 
 def _is_key_error(error: Any) -> bool:
     return error["type"] in _KEY_KINDS or "[key]" in tuple(error["loc"])
+
+
+def _phase_cells(text: str) -> list[Any] | None:
+    """The cells a written cell stands for (« 1 2 » is two), or None if unknown."""
+    if frenchvalues.plain(text) in frenchvalues.EMPTY_WORDS or text.strip() == "-":
+        return [None]
+    words = text.split()
+    if len(words) > 1 and all(w.isdigit() and frenchvalues.phase(w) is not None for w in words):
+        return [frenchvalues.phase(w) for w in words]
+    found = frenchvalues.phase(text)
+    return None if found is None else [found]
+
+
+def _number_text(number: int | float) -> str:
+    return f"{number:g}" if isinstance(number, float) else str(number)
 
 
 def _cell(cell: Any) -> str:
@@ -791,7 +867,7 @@ def _list_hint(name: str, value: str) -> str:
     """How to write as a list what was written as one text."""
     if value.startswith("-") and not value.startswith("- "):
         return f"ajoutez une espace après le tiret : « - {value[1:].strip()} »"
-    parts = [p.strip() for p in value.split(",")]
+    parts = [p.strip() for p in value.strip("[] ").split(",")]
     if all(p and " " not in p for p in parts):
         return f"écrivez la liste entre crochets : « {name}: [{', '.join(parts)}] »"
     return (

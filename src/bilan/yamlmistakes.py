@@ -53,7 +53,10 @@ class SyntaxError_:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
 
     def indent(self, number: int) -> int:
-        text = self.text(number)
+        return self.indent_of(self.text(number))
+
+    @staticmethod
+    def indent_of(text: str) -> int:
         return len(text) - len(text.lstrip(" "))
 
     def blank(self, number: int) -> bool:
@@ -105,6 +108,10 @@ def shown(line: str) -> str:
     """A line of the file as it should be, quoted in a hint (without its indentation: a
     hint that changes it says so in words)."""
     return f"« {line.strip()} »"
+
+
+def _lines_of(first: int, last: int) -> str:
+    return f"la ligne {first}" if first >= last else f"chacune des lignes {first} à {last}"
 
 
 def _spaces(count: int) -> str:
@@ -247,7 +254,7 @@ def _unclosed_bracket(error: SyntaxError_) -> Mistake | None:
         error.context_column,
         f"{name} « {opening} » ouvert{'e' if name == 'accolade' else ''} ligne {number} "
         "sans être refermé" + ("e" if name == "accolade" else ""),
-        f"ajoutez « {closing} » à la fin de la liste : {shown(line.rstrip() + closing)}",
+        f"ajoutez « {closing} » à la fin de la ligne : {shown(line.rstrip() + closing)}",
     )
 
 
@@ -388,6 +395,23 @@ def _absorbed_key(error: SyntaxError_) -> Mistake | None:
         )
     upper_key = _key_of(upper)
     _, upper_value = split_value(upper)
+    opener = next(error.before(above), None)
+    if (
+        upper_key is not None
+        and opener is not None
+        and error.text(opener).rstrip().endswith(":")
+        and error.indent(above) <= error.indent(opener) < error.indent(error.line)
+    ):
+        # the first field of a block, not indented under the block's name
+        missing = error.indent(error.line) - error.indent(above)
+        return Mistake(
+            above,
+            error.indent(above) + 1,
+            f"« {upper_key}: » n'est pas plus indenté que « {_key_of(error.text(opener))}: » "
+            f"(ligne {opener}), le bloc qui le contient",
+            f"ajoutez {_spaces(missing)} au début de la ligne {above}, pour l'aligner sur "
+            f"la ligne {error.line} : {shown(upper)}",
+        )
     if upper_key is not None and upper_value and error.indent(error.line) > error.indent(above):
         extra = error.indent(error.line) - error.indent(above)
         return Mistake(
@@ -437,13 +461,7 @@ def _simple_key_without_colon(error: SyntaxError_) -> Mistake | None:
     siblings = [n for n in (above, below) if n is not None and error.indent(n) <= indent]
     nearest = _item_near(error, number)
     if nearest is not None:
-        return Mistake(
-            number,
-            indent + 1,
-            "tiret « - » manquant devant cet élément de liste",
-            "commencez la ligne par « - », comme les autres éléments (ligne "
-            f"{nearest}) : {shown(' ' * indent + '- ' + body)}",
-        )
+        return _missing_dash(error, number, nearest)
     if above is not None and indent < error.indent(above) and _key_of(error.text(above)) is None:
         return Mistake(
             number,
@@ -467,6 +485,43 @@ def _simple_key_without_colon(error: SyntaxError_) -> Mistake | None:
         "si c'est un élément de liste, commencez-la par « - » ; si elle continue le texte "
         "d'au-dessus, indentez-la comme lui ; si c'est un champ, écrivez « nom: valeur »",
     )
+
+
+_BULLETS = "•–—*·●▪"
+"""What a word processor or Markdown uses for a list, where YAML wants « - »."""
+
+
+def _missing_dash(error: SyntaxError_, number: int, nearest: int) -> Mistake:
+    """A list item written without YAML's « - »: none at all, one without its space, or
+    a bullet (« • », « – », « * ») pasted from a word processor."""
+    line = error.text(number)
+    indent = error.indent(number)
+    body = line.strip()
+    if body[:1] in _BULLETS and body[1:2] == " ":
+        return Mistake(
+            number,
+            indent + 1,
+            f"« {body[0]} » n'est pas un tiret de liste YAML",
+            f"remplacez « {body[0]} » par « - » : {shown('- ' + body[2:])}",
+        )
+    if body.startswith("-") and body[1:2] not in (" ", ""):
+        return Mistake(
+            number,
+            indent + 2,
+            "espace manquante après le tiret « - » de l'élément de liste",
+            f"mettez une espace après le tiret : {shown('- ' + body[1:].lstrip('-'))}",
+        )
+    hint = (
+        "commencez la ligne par « - », comme les autres éléments (ligne "
+        f"{nearest}) : {shown('- ' + body)}"
+    )
+    above = next(error.before(number), None)
+    if above == nearest and nearest < number and _key_of(error.text(above)) is None:
+        hint += (
+            f" ; si elle continue le texte de la ligne {above}, ajoutez plutôt 2 espaces "
+            "au début de la ligne"
+        )
+    return Mistake(number, indent + 1, "tiret « - » manquant devant cet élément de liste", hint)
 
 
 def _item_near(error: SyntaxError_, number: int) -> int | None:
@@ -493,14 +548,24 @@ def _key_among_items(error: SyntaxError_) -> Mistake | None:
     indent = error.indent(number)
     key = _key_of(line)
     if key is None or line.lstrip().startswith("-"):
-        if _item_near(error, number) is not None and not line.lstrip().startswith("-"):
-            return Mistake(
-                number,
-                indent + 1,
-                "tiret « - » manquant devant cet élément de liste",
-                f"commencez la ligne par « - » : {shown(' ' * indent + '- ' + line.strip())}",
-            )
+        nearest = _item_near(error, number)
+        if nearest is not None and not line.lstrip().startswith("- "):
+            return _missing_dash(error, number, nearest)
         return None
+    item_column = _item_key_column(error, number, key)
+    if item_column is not None and item_column != indent:
+        change = (
+            f"ajoutez {_spaces(item_column - indent)}"
+            if item_column > indent
+            else f"retirez {_spaces(indent - item_column)}"
+        )
+        return Mistake(
+            number,
+            indent + 1,
+            f"« {key}: » n'est pas aligné sur les champs de l'élément de liste au-dessus",
+            f"{change} au début de la ligne {number}, pour l'aligner sur le texte qui suit « - » "
+            f"({_spaces(item_column)}) : {shown(line)}",
+        )
     owner = next(
         (
             n
@@ -519,6 +584,23 @@ def _key_among_items(error: SyntaxError_) -> Mistake | None:
         f"alignez-le sur « {_key_of(error.text(owner))}: » (ligne {owner}) en retirant "
         f"{_spaces(indent - target)} : {shown(' ' * target + line.lstrip(' '))}",
     )
+
+
+def _item_key_column(error: SyntaxError_, number: int, key: str) -> int | None:
+    """The indentation of the keys of the list item above line ``number``, when ``key``
+    is one of the keys that the items of the file have (« valeur » after « - libelle: »)."""
+    item = next(
+        (n for n in error.before(number) if error.text(n).lstrip().startswith("- ")), None
+    )
+    if item is None or _key_of(error.text(item)) is None:
+        return None
+    column = _key_column(error.text(item))
+    item_keys = {
+        _key_of(text)
+        for text in error.lines
+        if text.lstrip().startswith("- ") or error.indent_of(text) == column
+    }
+    return column if key in item_keys else None
 
 
 def _misaligned_key(error: SyntaxError_) -> Mistake | None:
@@ -546,6 +628,24 @@ def _misaligned_key(error: SyntaxError_) -> Mistake | None:
                 f"ajoutez {_spaces(missing)} au début de la ligne {dedented} : "
                 + shown(" " * indent + culprit.lstrip(" ")),
             )
+    opener = next((n for n in error.before(number) if error.indent(n) <= indent), None)
+    first = next(error.after(opener), number) if opener is not None else number
+    if (
+        opener is not None
+        and first < number
+        and error.text(opener).rstrip().endswith(":")
+        and error.indent(number) == error.indent(opener) + 2 < error.indent(first)
+    ):
+        # the block's first field went too deep, and the next ones are where it should be
+        extra = error.indent(first) - indent
+        return Mistake(
+            first,
+            error.indent(first) + 1,
+            f"« {_key_of(error.text(first))}: » est plus indenté que les champs qui le "
+            f"suivent (ligne {number}, {_spaces(indent)})",
+            f"retirez {_spaces(extra)} au début de {_lines_of(first, number - 1)} : "
+            + shown(error.text(first)),
+        )
     is_item = line.lstrip().startswith("- ")
     year = (_key_of(line) or "").isdigit()
     best: tuple[bool, int, int] | None = None  # (other kind of key, distance, line)
@@ -575,7 +675,7 @@ def _misaligned_key(error: SyntaxError_) -> Mistake | None:
         number,
         indent + 1,
         f"{what} n'est pas aligné sur ses voisins ({_spaces(indent)} au lieu de {target})",
-        f"{change} au début de la ligne, comme ligne {other} : "
+        f"{change} au début de la ligne {number}, comme ligne {other} : "
         + shown(" " * target + line.lstrip(" ")),
     )
 
@@ -605,10 +705,91 @@ def _reserved_start(error: SyntaxError_) -> Mistake | None:
     )
 
 
+_BLOCK_START = re.compile(r"(?:^|[ -]|: )[|>][-+]?[1-9]?\s*(?:#.*)?$")
+
+
+def _dedented_in_block(error: SyntaxError_) -> Mistake | None:
+    """A line of a « | » or « >- » text less indented than the text around it: YAML ends
+    the text there, and stumbles on the lines after it."""
+    for number in range(error.line, max(error.line - 60, 0), -1):
+        line = error.text(number)
+        if not _BLOCK_START.search(line) or line.lstrip().startswith("#"):
+            continue
+        content = next(error.after(number), None)
+        if content is None or error.indent(content) <= error.indent(number):
+            return None
+        depth = error.indent(content)
+        for later in error.after(content):
+            if later > error.line:
+                return None
+            if error.indent(later) >= depth:
+                continue
+            resumed = next(error.after(later), None)
+            text = error.text(later).rstrip()
+            if (
+                resumed is None
+                or error.indent(resumed) < depth
+                or error.line - later > 5
+                or _BLOCK_START.search(text)
+                or text.endswith(":")
+            ):
+                return None  # the text really ended there
+            return Mistake(
+                later,
+                error.indent(later) + 1,
+                f"cette ligne est moins indentée que le texte commencé ligne {number} "
+                f"(« {line.strip()[-2:].strip()} »), qui continue après elle",
+                f"ajoutez {_spaces(depth - error.indent(later))} au début de la ligne {later}, "
+                f"comme les autres lignes de ce texte ({_spaces(depth)})",
+            )
+        return None
+    return None
+
+
+def _dash_as_value(error: SyntaxError_) -> Mistake | None:
+    """« valeur: - » : a lone dash after a key starts a list where YAML forbids one."""
+    if not error.problem.startswith("block sequence entries are not allowed"):
+        return None
+    line = error.text(error.line)
+    prefix, value = split_value(line)
+    key = _key_of(line)
+    if key is None or not value.startswith("-"):
+        return None
+    return Mistake(
+        error.line,
+        len(prefix) + 1,
+        f"« - » après « {key}: » : YAML y lit le début d'une liste",
+        f"pour laisser « {key} » vide, supprimez la ligne {error.line} ; pour un texte qui "
+        f"commence par un tiret, mettez-le entre guillemets : {shown(prefix + quoted(value))}",
+    )
+
+
+def _empty_cell(error: SyntaxError_) -> Mistake | None:
+    """« [, 1, 2] » : an empty place in a list between brackets."""
+    line = error.text(error.line)
+    found = re.search(r"\[\s*,|,\s*,|,\s*\]", line)
+    if not error.problem.startswith("did not find expected node content") or found is None:
+        return None
+    fixed = line
+    while re.search(r"\[\s*,|,\s*,|,\s*\]", fixed):
+        fixed = re.sub(r"\[\s*,", "[null,", fixed)
+        fixed = re.sub(r",\s*,", ", null,", fixed)
+        fixed = re.sub(r",\s*\]", "]", fixed)
+    return Mistake(
+        error.line,
+        found.start() + 1,
+        "case vide dans une liste entre crochets",
+        f"une case vide s'écrit null : {shown(fixed)}",
+    )
+
+
 _DETECTORS: tuple[Callable[[SyntaxError_], Mistake | None], ...] = (
     _tab,
     _no_break_space,
+    _empty_cell,
     _unclosed_bracket,
+    _dedented_in_block,
+    _dash_as_value,
     _quote_on_error_line,
     _unclosed_quote,
     _colon_in_value,
