@@ -34,7 +34,9 @@ def read_located(text: str, path: str) -> tuple[Any, Positions, list[Diagnostic]
     except _Abort:
         pass
     except yaml.YAMLError as exc:  # syntax, or a character YAML refuses (U+FFFE)
-        builder.diagnostics.append(syntax_diagnostic(exc, text, path))
+        found = syntax_diagnostic(exc, text, path)
+        if all(d.line != found.line for d in builder.diagnostics):  # one mistake, one error
+            builder.diagnostics.append(found)
     finally:
         loader.dispose()
     if builder.diagnostics:
@@ -67,6 +69,7 @@ class _Frame:
 
 
 _INVALID_KEY = object()
+_KINDS = {"int": "un nombre entier", "float": "un nombre", "timestamp": "une date"}
 
 
 class _Builder:
@@ -115,7 +118,7 @@ class _Builder:
                     "guillemets ; sinon, recopiez la valeur au lieu d'utiliser une ancre (&) et "
                     "un alias (*)",
                 )
-                self.attach(None, _position(event.start_mark))
+                self.attach(None, None)  # reported once: not also as an empty key
 
     def check_tag(self, event: Any) -> bool:
         tag = event.tag
@@ -156,8 +159,9 @@ class _Builder:
                 self.error(
                     position,
                     "Y003",
-                    f"« {event.value[:40]} » est lu comme l'étiquette YAML {tag}, non autorisée",
-                    "mettez ce texte entre guillemets",
+                    f"« {event.value[:40]} » a un sens particulier en YAML, non autorisé dans "
+                    "une fiche",
+                    f'mettez ce texte entre guillemets : « "{event.value[:40]}" »',
                 )
             else:
                 try:
@@ -166,7 +170,8 @@ class _Builder:
                     self.error(
                         position,
                         "Y001",
-                        f"valeur « {event.value[:40]} » illisible pour l'étiquette {tag}",
+                        f"valeur « {event.value[:40]} » illisible : YAML la lit comme "
+                        f"{_KINDS.get(tag.rsplit(':', 1)[-1], 'une valeur')}",
                         "mettez la valeur entre guillemets si c'est un texte, sinon corrigez-la "
                         "(nombre de moins de 4 300 chiffres, date AAAA-MM-JJ valide)",
                     )

@@ -258,12 +258,17 @@ class _Translator:
         return max(ends, default=self.key_at(path)[0])
 
     def child_column(self, path: Path_) -> int | None:
-        """The column of the keys directly in the mapping at ``path``, if it has any."""
-        columns = [
-            position[1]
-            for where, position in self.doc.key_positions.items()
-            if len(where) == len(path) + 1 and where[: len(path)] == path
-        ]
+        """The column where the value at ``path`` has its keys, or its items' dashes."""
+        value = _value_at(self.doc.data, path)
+        if isinstance(value, list):
+            columns = [self.doc.positions[(*path, i)][1] - 2 for i in range(len(value))]
+            columns = [c for c in columns if c > 0 and (*path, 0) in self.doc.positions]
+        else:
+            columns = [
+                position[1]
+                for where, position in self.doc.key_positions.items()
+                if len(where) == len(path) + 1 and where[: len(path)] == path
+            ]
         return min(columns, default=None)
 
     def siblings(self, path: Path_) -> list[Any]:

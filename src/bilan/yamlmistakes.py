@@ -127,6 +127,12 @@ def _key_of(line: str) -> str | None:
     return found.group().rstrip(":" + " " + NO_BREAK_SPACES)
 
 
+def _named(line: str) -> str:
+    """How a hint names a line: « etat: », or « cette ligne »."""
+    key = _key_of(line)
+    return f"la ligne « {key}: »" if key is not None else "cette ligne"
+
+
 def _key_column(line: str) -> int:
     return _PREFIX.match(line).end()  # type: ignore[union-attr]
 
@@ -363,6 +369,122 @@ def _colon_in_value(error: SyntaxError_) -> Mistake | None:
     )
 
 
+def _in_block_text(error: SyntaxError_, number: int) -> bool:
+    """Whether line ``number`` is inside a « | » or « >- » text (a Markdown list there is
+    text, not YAML)."""
+    indent = error.indent(number)
+    for other in error.before(number):
+        if error.indent(other) < indent:
+            if _BLOCK_START.search(error.text(other)):
+                return True
+            indent = error.indent(other)
+            if indent == 0:
+                return False
+    return False
+
+
+def _lost_block_indicator(error: SyntaxError_) -> Mistake | None:
+    """« - » alone on its line, and a text of several lines under it: the « | » after the
+    dash was deleted, and YAML reads the lines (a Markdown list among them) as one text."""
+    for number in range(error.line, max(error.line - 25, 0), -1):
+        if error.text(number).strip() != "-":
+            continue
+        below = next(error.after(number), None)
+        if below is None or error.indent(below) <= error.indent(number):
+            return None
+        if _key_of(error.text(below)) is not None or error.text(below).lstrip().startswith("-"):
+            return None
+        if any(
+            error.indent(n) <= error.indent(number) for n in error.after(number) if n <= error.line
+        ):
+            return None
+        return Mistake(
+            number,
+            error.indent(number) + 1,
+            "« - » sans texte sur sa ligne, suivi d'un texte de plusieurs lignes : il manque « | »",
+            f"écrivez « - | » ligne {number} pour garder les lignes du texte telles quelles "
+            "(ou « - >- » pour un seul paragraphe)",
+        )
+    return None
+
+
+def _first_item_without_dash(error: SyntaxError_) -> Mistake | None:
+    """The first item of a list written without its dash: YAML reads it, and the items
+    after it, as one text that goes on until a « : »."""
+    if not error.problem.startswith(("mapping values are not allowed", "could not find expected")):
+        return None
+    for number in range(error.line, max(error.line - 15, 0), -1):
+        text = error.text(number)
+        if not text.lstrip().startswith("- ") or _in_block_text(error, number):
+            continue
+        previous = next(error.before(number), None)
+        if previous is None:
+            return None
+        upper = error.text(previous)
+        opener = next(error.before(previous), None)
+        if (
+            error.indent(previous) == error.indent(number) + 2
+            and _key_of(upper) is None
+            and not upper.lstrip().startswith("-")
+            and opener is not None
+            and error.text(opener).rstrip().endswith(":")
+            and error.indent(opener) < error.indent(number)
+        ):
+            return Mistake(
+                previous,
+                error.indent(number) + 1,
+                "tiret « - » manquant devant le premier élément de la liste",
+                f"remplacez les 2 espaces avant le texte par « - », comme ligne {number} : "
+                + shown("- " + upper.strip()),
+            )
+    return None
+
+
+def _item_swallowed(error: SyntaxError_) -> Mistake | None:
+    """A list item a space or two deeper than the one above it: YAML reads it as the rest
+    of that item's text, and stumbles further down."""
+    if not error.problem.startswith(("mapping values are not allowed", "could not find expected")):
+        return None
+    for number in range(error.line, max(error.line - 12, 0), -1):
+        text = error.text(number)
+        if not text.lstrip().startswith("- ") or _in_block_text(error, number):
+            continue
+        above = next(
+            (n for n in error.before(number) if error.indent(n) <= error.indent(number)), None
+        )
+        if (
+            above is None
+            or not error.text(above).lstrip().startswith("- ")
+            or error.indent(above) >= error.indent(number)
+            or _key_of(error.text(above)) is not None
+            or _BLOCK_START.search(error.text(above))
+        ):
+            continue
+        following = next(
+            (
+                n
+                for n in error.after(number)
+                if error.text(n).lstrip().startswith("- ")
+                and error.indent(n) <= error.indent(number)
+            ),
+            None,
+        )
+        if following is not None and error.indent(following) == error.indent(number):
+            culprit, target = above, error.indent(number)  # the first one went back
+        else:
+            culprit, target = number, error.indent(above)
+        change = error.indent(culprit) - target
+        what = f"retirez {_spaces(change)}" if change > 0 else f"ajoutez {_spaces(-change)}"
+        return Mistake(
+            culprit,
+            error.indent(culprit) + 1,
+            f"les éléments de liste des lignes {above} et {number} ne sont pas alignés : "
+            f"YAML lit celui de la ligne {number} comme la suite du texte de la ligne {above}",
+            f"{what} au début de la ligne {culprit} : {shown(error.text(culprit))}",
+        )
+    return None
+
+
 def _absorbed_key(error: SyntaxError_) -> Mistake | None:
     """A « key: » line read as the continuation of the line above: the mistake is there
     (no-break space, missing space or colon) or in this line's indentation."""
@@ -551,6 +673,14 @@ def _key_among_items(error: SyntaxError_) -> Mistake | None:
         nearest = _item_near(error, number)
         if nearest is not None and not line.lstrip().startswith("- "):
             return _missing_dash(error, number, nearest)
+        if not line.lstrip().startswith("-") and error.context_column == indent - 1:
+            return Mistake(  # at the column of the items' text: only the dash is missing
+                number,
+                indent - 1,
+                "tiret « - » manquant devant cet élément de liste",
+                f"remplacez les 2 espaces avant le texte par « - », comme ligne "
+                f"{error.context_line} : {shown('- ' + line.strip())}",
+            )
         return None
     item_column = _item_key_column(error, number, key)
     if item_column is not None and item_column != indent:
@@ -589,9 +719,7 @@ def _key_among_items(error: SyntaxError_) -> Mistake | None:
 def _item_key_column(error: SyntaxError_, number: int, key: str) -> int | None:
     """The indentation of the keys of the list item above line ``number``, when ``key``
     is one of the keys that the items of the file have (« valeur » after « - libelle: »)."""
-    item = next(
-        (n for n in error.before(number) if error.text(n).lstrip().startswith("- ")), None
-    )
+    item = next((n for n in error.before(number) if error.text(n).lstrip().startswith("- ")), None)
     if item is None or _key_of(error.text(item)) is None:
         return None
     column = _key_column(error.text(item))
@@ -603,11 +731,67 @@ def _item_key_column(error: SyntaxError_, number: int, key: str) -> int | None:
     return column if key in item_keys else None
 
 
+def _first_line_off(error: SyntaxError_) -> Mistake | None:
+    """The first line of a block one or two spaces off: YAML takes its indentation for
+    the block's, and stumbles on the next line, which is where it should be."""
+    if not error.problem.startswith(("did not find expected key", "did not find expected '-'")):
+        return None
+    number = error.line
+    indent = error.indent(number)
+    if error.column != indent + 1:
+        return None
+    openers = [
+        n
+        for n in list(error.before(number))[:40]
+        if error.indent(n) + 2 == indent and error.text(n).rstrip().endswith(":")
+    ]
+    for opener in openers[:3]:
+        found = _first_child_off(error, opener, number)
+        if found is not None:
+            return found
+    return None
+
+
+def _first_child_off(error: SyntaxError_, opener: int, number: int) -> Mistake | None:
+    indent = error.indent(number)
+    first = next(error.after(opener), number)
+    dash = error.text(number).lstrip().startswith("-")
+    first_dash = error.text(first).lstrip().startswith("-")
+    if first < number and dash and not first_dash and error.indent(first) == indent + 2:
+        return Mistake(  # the first item of the list, without its dash
+            first,
+            indent + 1,
+            "tiret « - » manquant devant le premier élément de la liste",
+            f"remplacez les 2 espaces avant le texte par « - », comme ligne {number} : "
+            + shown("- " + error.text(first).strip()),
+        )
+    if (
+        first >= number
+        or error.indent(first) == indent
+        or first_dash != dash
+        or any(
+            error.indent(n) <= max(indent, error.indent(first))
+            for n in error.after(first)
+            if n < number
+        )
+    ):
+        return None
+    off = error.indent(first) - indent
+    change = f"retirez {_spaces(off)}" if off > 0 else f"ajoutez {_spaces(-off)}"
+    return Mistake(
+        first,
+        error.indent(first) + 1,
+        f"{_named(error.text(first))} n'est pas alignée sur la suivante du même bloc (ligne "
+        f"{number}, {_spaces(indent)})",
+        f"{change} au début de la ligne {first} : {shown(error.text(first))}",
+    )
+
+
 def _misaligned_key(error: SyntaxError_) -> Mistake | None:
     """« did not find expected key »: a line whose indentation fits no block around it.
     Either a line above went back too far (the block it left goes on below it), or this
     line is off by a space or two from its neighbours."""
-    if not error.problem.startswith("did not find expected key"):
+    if not error.problem.startswith(("did not find expected key", "did not find expected '-'")):
         return None
     number = error.line
     line = error.text(number)
@@ -628,24 +812,6 @@ def _misaligned_key(error: SyntaxError_) -> Mistake | None:
                 f"ajoutez {_spaces(missing)} au début de la ligne {dedented} : "
                 + shown(" " * indent + culprit.lstrip(" ")),
             )
-    opener = next((n for n in error.before(number) if error.indent(n) <= indent), None)
-    first = next(error.after(opener), number) if opener is not None else number
-    if (
-        opener is not None
-        and first < number
-        and error.text(opener).rstrip().endswith(":")
-        and error.indent(number) == error.indent(opener) + 2 < error.indent(first)
-    ):
-        # the block's first field went too deep, and the next ones are where it should be
-        extra = error.indent(first) - indent
-        return Mistake(
-            first,
-            error.indent(first) + 1,
-            f"« {_key_of(error.text(first))}: » est plus indenté que les champs qui le "
-            f"suivent (ligne {number}, {_spaces(indent)})",
-            f"retirez {_spaces(extra)} au début de {_lines_of(first, number - 1)} : "
-            + shown(error.text(first)),
-        )
     is_item = line.lstrip().startswith("- ")
     year = (_key_of(line) or "").isdigit()
     best: tuple[bool, int, int] | None = None  # (other kind of key, distance, line)
@@ -665,7 +831,7 @@ def _misaligned_key(error: SyntaxError_) -> Mistake | None:
         return None
     other = -best[2]
     target = error.indent(other)
-    what = "cet élément de liste" if is_item else f"« {_key_of(line)}: »"
+    what = "la ligne de cet élément de liste" if is_item else _named(line)
     change = (
         f"ajoutez {_spaces(target - indent)}"
         if target > indent
@@ -674,7 +840,7 @@ def _misaligned_key(error: SyntaxError_) -> Mistake | None:
     return Mistake(
         number,
         indent + 1,
-        f"{what} n'est pas aligné sur ses voisins ({_spaces(indent)} au lieu de {target})",
+        f"{what} n'est pas alignée sur ses voisines ({_spaces(indent)} au lieu de {target})",
         f"{change} au début de la ligne {number}, comme ligne {other} : "
         + shown(" " * target + line.lstrip(" ")),
     )
@@ -716,9 +882,35 @@ def _dedented_in_block(error: SyntaxError_) -> Mistake | None:
         if not _BLOCK_START.search(line) or line.lstrip().startswith("#"):
             continue
         content = next(error.after(number), None)
-        if content is None or error.indent(content) <= error.indent(number):
+        if content is None or content > error.line:
             return None
+        opened = error.indent(number) + (2 if line.lstrip().startswith("- ") else 0)
+        if error.indent(content) <= error.indent(number):
+            if _key_of(error.text(content)) is not None or error.text(content).lstrip()[:1] == "-":
+                return None  # an empty text, then the next field
+            return Mistake(
+                content,
+                error.indent(content) + 1,
+                f"le texte de « {line.strip()} » (ligne {number}) n'est pas plus indenté que "
+                "la ligne qui l'ouvre",
+                f"ajoutez {_spaces(opened + 2 - error.indent(content))} au début de chaque "
+                f"ligne du texte, à partir de la ligne {content}",
+            )
         depth = error.indent(content)
+        second = next(error.after(content), None)
+        if (
+            second is not None
+            and second <= error.line
+            and opened <= error.indent(second) < depth
+            and _key_of(error.text(second)) is None
+        ):
+            return Mistake(  # the first line of the text went too deep: it sets the indentation
+                content,
+                depth + 1,
+                f"la première ligne du texte ouvert ligne {number} est plus indentée que les "
+                f"suivantes (ligne {second})",
+                f"retirez {_spaces(depth - error.indent(second))} au début de la ligne {content}",
+            )
         for later in error.after(content):
             if later > error.line:
                 return None
@@ -744,6 +936,76 @@ def _dedented_in_block(error: SyntaxError_) -> Mistake | None:
             )
         return None
     return None
+
+
+def _continuation_dedented(error: SyntaxError_) -> Mistake | None:
+    """A line of a text less indented than the line it continues (often by one space):
+    YAML takes it for something else, a list item without its dash for instance."""
+    if not error.problem.startswith(("did not find expected '-'", "did not find expected key")):
+        return None
+    number = error.line
+    line = error.text(number)
+    if error.column != error.indent(number) + 1 or _key_of(line) is not None:
+        return None
+    if line.lstrip()[:1] in "-\"'[{":
+        return None
+    above = next(error.before(number), None)
+    if above is None or error.indent(above) <= error.indent(number):
+        return None
+    upper = error.text(above)
+    if _key_of(upper) is not None and not _BLOCK_START.search(upper):
+        return None
+    target = error.indent(above)
+    if upper.lstrip().startswith("- "):
+        target += 2  # the text of an item starts after its dash
+        if _BLOCK_START.search(upper):
+            return None
+    return Mistake(
+        number,
+        error.indent(number) + 1,
+        f"cette ligne est moins indentée que le texte qu'elle continue (ligne {above})",
+        f"ajoutez {_spaces(target - error.indent(number))} au début de la ligne {number}, "
+        f"pour l'aligner sur le texte de la ligne {above}",
+    )
+
+
+def _indented_first_line(error: SyntaxError_) -> Mistake | None:
+    """The first field of the file indented: YAML reads the fields after it as a second
+    document."""
+    if not error.problem.startswith("did not find expected <document start>"):
+        return None
+    first = next((n for n in range(1, len(error.lines) + 1) if not error.blank(n)), None)
+    if first is None or error.indent(first) == 0 or error.indent(error.line) != 0:
+        return None
+    return Mistake(
+        first,
+        1,
+        "la première ligne de la fiche est indentée, alors que les champs du premier niveau "
+        "commencent en colonne 1",
+        f"retirez {_spaces(error.indent(first))} au début de la ligne {first} : "
+        + shown(error.text(first)),
+    )
+
+
+def _stray_character(error: SyntaxError_) -> Mistake | None:
+    """A character YAML reserves (« ` », « @ », « % ») typed inside a line, by mistake."""
+    line = error.text(error.line)
+    at = error.column - 1
+    if not 0 <= at < len(line):
+        return None
+    if error.problem.startswith("found character that cannot start any token"):
+        if line[at] not in "`@%":
+            return None
+    elif (
+        not error.problem.startswith("did not find expected node content") or line[at] not in "]},"
+    ):
+        return None
+    return Mistake(
+        error.line,
+        error.column,
+        f"caractère « {line[at]} » inattendu à cet endroit",
+        f"supprimez-le, ou mettez le texte entre guillemets : {shown(line[:at] + line[at + 1 :])}",
+    )
 
 
 def _dash_as_value(error: SyntaxError_) -> Mistake | None:
@@ -792,10 +1054,17 @@ _DETECTORS: tuple[Callable[[SyntaxError_], Mistake | None], ...] = (
     _dash_as_value,
     _quote_on_error_line,
     _unclosed_quote,
+    _lost_block_indicator,
+    _first_item_without_dash,
     _colon_in_value,
+    _item_swallowed,
     _absorbed_key,
     _simple_key_without_colon,
+    _first_line_off,
     _key_among_items,
     _misaligned_key,
     _reserved_start,
+    _continuation_dedented,
+    _indented_first_line,
+    _stray_character,
 )

@@ -1,0 +1,659 @@
+"""The mistakes people make when they edit a fiche by hand, each reported once, at the
+line where it was made, with the fix (issue 16: messages for French writers).
+
+Each case breaks the fiche below as a staff member would in VS Code, in GitHub's web
+editor or after pasting from Word, and pins the file, line, column, code and a part of
+the hint that states the fix.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bilan.cli import app
+from bilan.diagnostics import Diagnostic
+from bilan.validate import validate_data
+
+FICHE = textwrap.dedent(
+    """\
+    id: e01-test
+    titre: Fiche de test
+    actions:
+      - type: existante
+        numero: 1
+        titre: Action de test
+        themes: [fonctions-ressources]
+    objectifs:
+      - Un objectif
+      - Un autre objectif
+    resultats_attendus:
+      - Un résultat
+    bilans:
+      2016:
+        etat: en-cours
+        calendrier:
+          debut: 2015-T4
+          phases: [1, 2, 3, 4]
+        communes: [castelnau-le-lez, le-cres]
+        indicateurs:
+          - libelle: Budget
+            valeur: 32000
+            unite: EUR
+          - libelle: Réunions
+            valeur: 12
+        points_forts:
+          - Un point fort
+          - Un autre point fort
+        difficultes:
+          - Une difficulté
+    """
+)
+"""A valid fiche of 30 lines (line 15: « etat », 26: « points_forts », 29: « difficultes »)."""
+
+COMMUNES = textwrap.dedent(
+    """\
+    metropole: {nom: Métropole test, population: 1000}
+    communes:
+      - {id: castelnau-le-lez, nom: Castelnau-le-Lez, insee: "34057"}
+      - {id: le-cres, nom: Le Crès, insee: "34090"}
+      - {id: saint-jean-de-vedas, nom: Saint-Jean-de-Védas, insee: "34270"}
+      - {id: villeneuve-les-maguelone, nom: Villeneuve-lès-Maguelone, insee: "34337"}
+    """
+)
+RAPPORT = textwrap.dedent(
+    """\
+    annee: 2016
+    organisme: Métropole test
+    titre: Schéma de mutualisation
+    sous_titre: Bilan 2016
+    publication: Janvier 2017
+    calendrier: {debut: 2015-T4, fin: 2019-T4}
+    """
+)
+EDITO = textwrap.dedent(
+    """\
+    ---
+    titre: Édito
+    ordre: 0
+    ---
+
+    La métropole, ses {{ chiffres.communes.total }} communes et leurs {{ chiffres.actions.existantes }} actions existantes.
+    """
+)
+YEAR_2017 = "2017:\n  etat: terminee\n  calendrier:\n    debut: 2016-T4\n    phases: [4]\n"
+"""A year block as pasted at the end of the fiche (lines 31 to 35), at column 1."""
+
+
+def write_data(root: Path, fiche: str, edito: str = EDITO) -> Path:
+    data = root / "data"
+    (data / "actions").mkdir(parents=True)
+    (data / "rapports" / "2016").mkdir(parents=True)
+    (data / "communes.yaml").write_text(COMMUNES, encoding="utf-8")
+    (data / "actions" / "e01-test.yaml").write_text(fiche, encoding="utf-8")
+    (data / "rapports" / "2016" / "rapport.yaml").write_text(RAPPORT, encoding="utf-8")
+    (data / "rapports" / "2016" / "00-edito.md").write_text(edito, encoding="utf-8")
+    return data
+
+
+def only(data: Path) -> Diagnostic:
+    found = validate_data(data).diagnostics
+    assert len(found) == 1, "\n".join(f"{d.location()} {d.code} {d.message}" for d in found)
+    return found[0]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    id: str
+    old: str
+    new: str
+    line: int
+    column: int
+    code: str
+    hint: str
+    """A part of the hint: the fix, as the writer should type it."""
+    message: str = ""
+
+
+MISTAKES = [
+    # The mistakes of issue 16
+    Mistake(
+        "french-colon-in-item",
+        "      - Un point fort\n",
+        "      - Délais : trop longs\n",
+        27,
+        9,
+        "S003",
+        'ajoutez des guillemets : « - "Délais : trop longs" »',
+    ),
+    Mistake(
+        "no-break-space-after-key",
+        "    points_forts:",
+        "    points_forts\u00a0:",
+        26,
+        5,
+        "S001",
+        "« points_forts: »",
+        "espace insécable",
+    ),
+    Mistake(
+        "narrow-no-break-space-before-colon",
+        "    etat: en-cours",
+        "    etat\u202f: en-cours",
+        15,
+        5,
+        "S001",
+        "« etat: en-cours »",
+        "espace insécable",
+    ),
+    Mistake(
+        "no-break-space-after-colon",
+        "    etat: en-cours",
+        "    etat:\u00a0en-cours",
+        15,
+        10,
+        "Y001",
+        "remplacez-la par une espace ordinaire : « etat: en-cours »",
+    ),
+    Mistake(
+        "missing-dash",
+        "      - Un autre point fort\n",
+        "      Un autre point fort\n",
+        28,
+        7,
+        "Y001",
+        "« - Un autre point fort »",
+    ),
+    Mistake(
+        "apostrophe-in-single-quotes",
+        "      - Une difficulté\n",
+        "      - 'celui de l'énergie'\n",
+        30,
+        20,
+        "Y001",
+        "« - \"celui de l'énergie\" »",
+    ),
+    Mistake(
+        "key-two-spaces-too-little",
+        "    points_forts:",
+        "  points_forts:",
+        26,
+        3,
+        "Y001",
+        "ajoutez 2 espaces au début de la ligne 26",
+    ),
+    Mistake(
+        "key-two-spaces-too-much",
+        "    difficultes:",
+        "      difficultes:",
+        29,
+        7,
+        "Y001",
+        "en retirant 2 espaces",
+    ),
+    Mistake(
+        "last-key-two-spaces-too-little",
+        "    difficultes:",
+        "  difficultes:",
+        29,
+        3,
+        "S001",
+        "ajoutez 2 espaces au début de la ligne 29",
+    ),
+    Mistake(
+        "year-block-at-column-1",
+        "      - Une difficulté\n",
+        "      - Une difficulté\n" + YEAR_2017,
+        31,
+        1,
+        "S001",
+        "ajoutez 2 espaces au début de chacune des lignes 31 à 35",
+    ),
+    Mistake(
+        "year-block-two-spaces-too-deep",
+        "      - Une difficulté\n",
+        "      - Une difficulté\n" + textwrap.indent(YEAR_2017, "    "),
+        31,
+        5,
+        "S001",
+        "retirez 2 espaces au début de chacune des lignes 31 à 35",
+    ),
+    Mistake(
+        "year-key-two-spaces-too-deep",
+        "  2016:",
+        "    2016:",
+        14,
+        5,
+        "S001",
+        "retirez 2 espaces au début de la ligne 14",
+    ),
+    Mistake(
+        "tab",
+        "    etat: en-cours",
+        "\tetat: en-cours",
+        15,
+        1,
+        "Y009",
+        "par 4 espaces",
+    ),
+    Mistake(
+        "curly-quotes-around-key",
+        "    etat: en-cours",
+        "    “etat”: en-cours",
+        15,
+        5,
+        "S001",
+        "retirez les guillemets : « etat: en-cours »",
+    ),
+    Mistake(
+        "curly-quotes-around-value",
+        "    etat: en-cours",
+        "    etat: “en-cours”",
+        15,
+        11,
+        "S004",
+        "retirez les guillemets : « en-cours »",
+    ),
+    Mistake(
+        "french-quotes-around-value",
+        "    etat: en-cours",
+        "    etat: « en-cours »",
+        15,
+        11,
+        "S004",
+        "retirez les guillemets : « en-cours »",
+    ),
+    Mistake(
+        "decimal-comma",
+        "        valeur: 12\n",
+        "        valeur: 6,5\n",
+        25,
+        17,
+        "S003",
+        "écrivez « valeur: 6.5 »",
+    ),
+    Mistake(
+        "thousands-separated-by-spaces",
+        "        valeur: 32000",
+        "        valeur: 24 500 000",
+        22,
+        17,
+        "S003",
+        "écrivez « valeur: 24500000 » (sans espaces)",
+    ),
+    Mistake(
+        "yes-where-a-number-is-expected",
+        "        valeur: 12\n",
+        "        valeur: oui\n",
+        25,
+        17,
+        "S003",
+        "en chiffres",
+    ),
+    Mistake(
+        "date-where-a-quarter-is-expected",
+        "      debut: 2015-T4",
+        "      debut: 2017-01-01",
+        17,
+        14,
+        "S003",
+        "« debut: 2017-T1 »",
+    ),
+    Mistake(
+        "value-with-its-unit",
+        "        valeur: 12\n",
+        "        valeur: 32 000 €\n",
+        25,
+        17,
+        "S003",
+        "écrivez « valeur: 32000 » (sans espaces), et l'unité à part : « unite: EUR »",
+    ),
+    Mistake(
+        "commune-names-instead-of-ids",
+        "    communes: [castelnau-le-lez, le-cres]",
+        "    communes: [Castelnau le Lez, St Jean de Vedas]",
+        19,
+        16,
+        "S006",
+        "« communes: [castelnau-le-lez, saint-jean-de-vedas] »",
+    ),
+    Mistake(
+        "phase-names-instead-of-numbers",
+        "      phases: [1, 2, 3, 4]",
+        "      phases: [diagnostic, plan d'action]",
+        18,
+        16,
+        "S004",
+        "« phases: [1, 2] »",
+        "diagnostic = 1 ; plan d'action = 2",
+    ),
+    Mistake(
+        "merge-conflict-markers",
+        "    etat: en-cours\n",
+        "<<<<<<< HEAD\n    etat: en-cours\n=======\n    etat: terminee\n>>>>>>> autre\n",
+        15,
+        1,
+        "Y012",
+        "supprimez les marques de conflit de fusion lignes 15 à 19 et gardez une des deux "
+        "versions : ligne 16 (« HEAD ») ou ligne 18 (« autre »)",
+    ),
+    # Their neighbours
+    Mistake(
+        "colon-in-a-value",
+        "titre: Fiche de test",
+        "titre: Objectif : mutualiser",
+        2,
+        17,
+        "Y001",
+        '« titre: "Objectif : mutualiser" »',
+    ),
+    Mistake(
+        "curly-quotes-around-a-text-with-a-colon",
+        "titre: Fiche de test",
+        "titre: “Objectif : mutualiser”",
+        2,
+        18,
+        "Y001",
+        '« titre: "Objectif : mutualiser" »',
+    ),
+    Mistake(
+        "double-quotes-inside-double-quotes",
+        "  - Un objectif\n",
+        '  - "le "bon" objectif"\n',
+        9,
+        9,
+        "Y001",
+        "« - 'le \"bon\" objectif' »",
+    ),
+    Mistake(
+        "unclosed-quote",
+        "titre: Fiche de test",
+        'titre: "Fiche de test',
+        2,
+        8,
+        "Y001",
+        '« titre: "Fiche de test" »',
+    ),
+    Mistake(
+        "unclosed-bracket",
+        "    themes: [fonctions-ressources]",
+        "    themes: [fonctions-ressources",
+        7,
+        13,
+        "Y001",
+        "ajoutez « ] » à la fin de la ligne : « themes: [fonctions-ressources] »",
+    ),
+    Mistake(
+        "bullet-from-a-word-processor",
+        "  - Un autre objectif",
+        "  • Un autre objectif",
+        10,
+        3,
+        "Y001",
+        "remplacez « • » par « - » : « - Un autre objectif »",
+    ),
+    Mistake(
+        "no-space-after-the-dash",
+        "  - Un autre objectif",
+        "  -Un autre objectif",
+        10,
+        4,
+        "Y001",
+        "« - Un autre objectif »",
+    ),
+    Mistake(
+        "missing-dash-before-an-indicator",
+        "      - libelle: Réunions",
+        "        libelle: Réunions",
+        24,
+        9,
+        "Y002",
+        "remplacez les 2 espaces avant « libelle: » par « - » : « - libelle: Réunions »",
+    ),
+    Mistake(
+        "indicator-field-at-the-dash-column",
+        "        valeur: 12\n",
+        "      valeur: 12\n",
+        25,
+        7,
+        "Y001",
+        "ajoutez 2 espaces au début de la ligne 25",
+    ),
+    Mistake(
+        "first-field-not-indented",
+        "    etat: en-cours",
+        "  etat: en-cours",
+        15,
+        3,
+        "Y001",
+        "ajoutez 2 espaces au début de la ligne 15",
+    ),
+    Mistake(
+        "first-field-too-deep",
+        "    etat: en-cours",
+        "      etat: en-cours",
+        15,
+        7,
+        "Y001",
+        "retirez 2 espaces au début de la ligne 15",
+    ),
+    Mistake(
+        "field-inside-the-block-above",
+        "    etat: en-cours\n    calendrier:\n",
+        "    calendrier:\n      etat: en-cours\n",
+        16,
+        7,
+        "S001",
+        "retirez 2 espaces au début de la ligne 16",
+    ),
+    Mistake(
+        "block-fields-not-indented",
+        "      debut: 2015-T4\n      phases: [1, 2, 3, 4]\n",
+        "    debut: 2015-T4\n    phases: [1, 2, 3, 4]\n",
+        16,
+        5,
+        "S001",
+        "ajoutez 2 espaces au début de chacune des lignes 17 à 18",
+    ),
+    Mistake(
+        "missing-colon",
+        "    etat: en-cours",
+        "    etat en-cours",
+        15,
+        9,
+        "Y001",
+        "écrivez « etat: en-cours »",
+    ),
+    Mistake(
+        "missing-space-after-colon",
+        "    etat: en-cours",
+        "    etat:en-cours",
+        15,
+        9,
+        "Y001",
+        "« etat: en-cours »",
+    ),
+    Mistake(
+        "empty-cell",
+        "      phases: [1, 2, 3, 4]",
+        "      phases: [, 1, 2]",
+        18,
+        15,
+        "Y001",
+        "une case vide s'écrit null : « phases: [null, 1, 2] »",
+    ),
+    Mistake(
+        "phases-without-commas",
+        "      phases: [1, 2, 3, 4]",
+        "      phases: [1 2 3]",
+        18,
+        16,
+        "S004",
+        "« phases: [1, 2, 3] »",
+    ),
+    Mistake(
+        "quarter-written-the-french-way",
+        "      debut: 2015-T4",
+        "      debut: 4e trimestre 2015",
+        17,
+        14,
+        "S006",
+        "« debut: 2015-T4 »",
+    ),
+    Mistake(
+        "accented-field-name",
+        "    difficultes:",
+        "    difficultés:",
+        29,
+        5,
+        "S001",
+        "« difficultes: »",
+    ),
+    Mistake(
+        "misspelt-required-field",
+        "titre: Fiche de test",
+        "tite: Fiche de test",
+        2,
+        1,
+        "S001",
+        "vouliez-vous dire « titre » ?",
+    ),
+    Mistake(
+        "state-written-as-a-label",
+        "    etat: en-cours",
+        "    etat: En cours",
+        15,
+        11,
+        "S004",
+        "écrivez « en-cours »",
+    ),
+    Mistake(
+        "text-starting-with-a-star",
+        "  - Un autre objectif",
+        "  - *Un* autre objectif",
+        10,
+        5,
+        "Y001",
+        '« - "*Un* autre objectif" »',
+    ),
+    Mistake(
+        "commune-id-with-an-accent",
+        "    communes: [castelnau-le-lez, le-cres]",
+        "    communes: [castelnau-le-lez, le-crès]",
+        19,
+        34,
+        "S006",
+        "« communes: [castelnau-le-lez, le-cres] »",
+    ),
+    Mistake(
+        "list-without-brackets",
+        "    themes: [fonctions-ressources]",
+        "    themes: fonctions-ressources",
+        7,
+        13,
+        "S003",
+        "« themes: [fonctions-ressources] »",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", MISTAKES, ids=[m.id for m in MISTAKES])
+def test_each_mistake_is_one_error_at_its_line_with_the_fix(case: Mistake, tmp_path: Path) -> None:
+    assert case.old in FICHE
+    data = write_data(tmp_path, FICHE.replace(case.old, case.new, 1))
+    found = only(data)
+    assert (Path(found.path).name, found.line, found.column, found.code) == (
+        "e01-test.yaml",
+        case.line,
+        case.column,
+        case.code,
+    ), (found.message, found.hint)
+    assert case.hint in found.hint, found.hint
+    assert case.message in found.message, found.message
+
+
+def test_the_base_fiche_is_valid(tmp_path: Path) -> None:
+    assert validate_data(write_data(tmp_path, FICHE)).diagnostics == []
+
+
+def test_a_mistake_through_the_command_line_exits_1_with_its_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_data(tmp_path, FICHE.replace("      - Un point fort\n", "      - Délais : trop longs\n"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["validate"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "data/actions/e01-test.yaml:27:9: erreur S003: " in result.output
+    assert 'Conseil : ajoutez des guillemets : « - "Délais : trop longs" »' in result.output
+
+
+def test_narrative_reference_typo_suggests_the_nearest_name(tmp_path: Path) -> None:
+    edito = EDITO.replace("chiffres.actions.existantes", "chiffres.action.existantes")
+    found = only(write_data(tmp_path, FICHE, edito))
+    assert (Path(found.path).name, found.line, found.column, found.code) == (
+        "00-edito.md",
+        6,
+        70,
+        "N003",
+    )
+    assert found.hint == (
+        "vouliez-vous dire « chiffres.actions.existantes » ? Écrivez « …}} communes et leurs "
+        "{{ chiffres.actions.existantes }} actions existantes. »"
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "column", "message", "hint"),
+    [
+        (
+            "{{ chiffres.communes.total }",
+            19,
+            "il manque une accolade fermante « } »",
+            "{{ chiffres.communes.total }} communes",
+        ),
+        (
+            "{ chiffres.communes.total }}",
+            19,
+            "il manque une accolade ouvrante « { »",
+            "{{ chiffres.communes.total }} communes",
+        ),
+        (
+            "{{ chiffres.communes total }}",
+            19,
+            "avec des points, sans espace",
+            "{{ chiffres.communes.total }} communes",
+        ),
+    ],
+)
+def test_badly_written_reference_is_explained_in_french(
+    tmp_path: Path, written: str, column: int, message: str, hint: str
+) -> None:
+    edito = EDITO.replace("{{ chiffres.communes.total }}", written)
+    found = only(write_data(tmp_path, FICHE, edito))
+    assert (found.line, found.column, found.code) == (6, column, "N004")
+    assert message in found.message
+    assert hint in found.hint
+
+
+def test_merge_conflict_in_a_narrative_is_one_error(tmp_path: Path) -> None:
+    edito = EDITO.replace(
+        "La métropole,",
+        "<<<<<<< HEAD\nLa métropole,\n=======\nLa Métropole,\n>>>>>>> 1a2b3c4 (relecture)\n",
+    )
+    found = only(write_data(tmp_path, FICHE, edito))
+    assert (Path(found.path).name, found.line, found.column, found.code) == (
+        "00-edito.md",
+        6,
+        1,
+        "Y012",
+    )
+    assert "lignes 6 à 10" in found.hint
+
+
+def test_a_markdown_underline_is_not_a_conflict(tmp_path: Path) -> None:
+    edito = EDITO.replace("La métropole,", "Titre\n=======\n\nLa métropole,")
+    assert validate_data(write_data(tmp_path, FICHE, edito)).diagnostics == []
