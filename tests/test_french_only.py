@@ -9,18 +9,17 @@ replaced. Broken inputs are generated from a valid fiche, as hands break it.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bilan.diagnostics import Diagnostic
-from bilan.modelerrors import check_model, commune_index
-from bilan.models import CommunesFile, Fiche
+from bilan.modelerrors import COMMUNE_NAMES, check_model, commune_index
+from bilan.models import CommunesFile, Fiche, Report
 from bilan.validate import validate_data
 from bilan.yamlio import load_bytes
-from tests.test_messages import COMMUNES, EDITO, FICHE, MISTAKES, write_data
+from tests.test_messages import BILAN, COMMUNES, EDITO, FICHE, MISTAKES, Mistake, write_data
 from tests.test_performance import TRICKY
 
 ENGLISH = re.compile(
@@ -35,14 +34,15 @@ ENGLISH = re.compile(
 _communes = CommunesFile.model_validate(
     __import__("yaml").safe_load(COMMUNES)  # the same file the data folders hold
 )
-NAMES = commune_index(_communes)
+CONTEXT = {COMMUNE_NAMES: commune_index(_communes)}
 
 
-def fiche_diagnostics(text: str) -> list[Diagnostic]:
+def diagnostics_of(text: str, model: type[Fiche] | type[Report] = Report) -> list[Diagnostic]:
+    """What a bilan (or a fiche) written so gives, without the data folder around it."""
     doc, found = load_bytes(text.encode("utf-8"), "e01-test.yaml")
     if doc is None:
         return found
-    return check_model(doc, Fiche, communes=NAMES)[1]
+    return check_model(doc, model, CONTEXT)[1]
 
 
 def assert_french(diagnostics: list[Diagnostic]) -> None:
@@ -61,24 +61,27 @@ def test_the_detector_sees_english() -> None:
 
 @pytest.mark.parametrize("text", TRICKY)
 def test_tricky_yaml_is_reported_in_french(text: str) -> None:
-    assert_french(fiche_diagnostics(text))
+    assert_french(diagnostics_of(text))
 
 
 @pytest.mark.parametrize("case", MISTAKES, ids=[m.id for m in MISTAKES])
-def test_each_mistake_is_reported_in_french(case: object) -> None:
-    assert_french(fiche_diagnostics(FICHE.replace(case.old, case.new, 1)))  # type: ignore[attr-defined]
+def test_each_mistake_is_reported_in_french(case: Mistake) -> None:
+    if case.file == "bilan":
+        assert_french(diagnostics_of(BILAN.replace(case.old, case.new, 1)))
+    else:
+        assert_french(diagnostics_of(FICHE.replace(case.old, case.new, 1), Fiche))
 
 
 _TROUBLE = [":", ": ", "'", '"', "-", "- ", " ", "  ", "\t", "\u00a0", "\u202f", "[", "]", "{",
             "}", "#", "*", "&", "!", "|", ">", "%", "@", "`", "“", "”", "«", "»", ",", "\n",
             "?", "~", "é", "2017:", "<<<<<<< HEAD\n", "=======\n", "\\", "\\x", "0x", "1e9",
             "yes", "null", "2016-13-45", "T1 2017", "6,5", "24 500 000", "32 000 €"]  # fmt: skip
-LINES = FICHE.split("\n")
+LINES = BILAN.split("\n")
 
 
 @st.composite
-def broken_fiche(draw: st.DrawFn) -> str:
-    """The fiche after a few edits as a hand makes them: a character typed, a character
+def broken_bilan(draw: st.DrawFn) -> str:
+    """The bilan after a few edits as a hand makes them: a character typed, a character
     deleted, a line indented or dedented, a line duplicated, moved or deleted."""
     lines = list(LINES)
     for _ in range(draw(st.integers(1, 3))):
@@ -102,10 +105,10 @@ def broken_fiche(draw: st.DrawFn) -> str:
     return "\n".join(lines)
 
 
-@given(broken_fiche())
+@given(broken_bilan())
 @settings(max_examples=1500, deadline=None)
-def test_broken_fiches_are_reported_in_french(text: str) -> None:
-    found = fiche_diagnostics(text)
+def test_broken_bilans_are_reported_in_french(text: str) -> None:
+    found = diagnostics_of(text)
     assert_french(found)
     for diagnostic in found:
         assert diagnostic.hint, diagnostic  # every error says how to fix it
@@ -118,7 +121,9 @@ _TEXT_TROUBLE = ["{", "}", "{{", "}}", "{%", "%}", "{#", "#}", " ", ".", "..", "
 
 
 @given(edits=st.lists(st.tuples(st.integers(0, 200), st.sampled_from(_TEXT_TROUBLE)), max_size=3))
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_broken_narratives_are_reported_in_french(
     edits: list[tuple[int, str]], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -126,11 +131,12 @@ def test_broken_narratives_are_reported_in_french(
     for at, piece in edits:
         at = min(at, len(text))
         text = text[:at] + piece + text[at:]
-    data = write_data(tmp_path_factory.mktemp("data"), FICHE, text)
+    data = write_data(tmp_path_factory.mktemp("data"), edito=text)
     found = validate_data(data).diagnostics
     assert_french(found)
 
 
-def test_real_data_loads_without_a_message(tmp_path: Path) -> None:
-    """The generator above starts from a valid fiche (else every example would fail)."""
-    assert fiche_diagnostics(FICHE) == []
+def test_the_base_files_load_without_a_message() -> None:
+    """The generator above starts from a valid bilan (else every example would fail)."""
+    assert diagnostics_of(BILAN) == []
+    assert diagnostics_of(FICHE, Fiche) == []

@@ -33,27 +33,39 @@ FICHE = textwrap.dedent(
       - Un autre objectif
     resultats_attendus:
       - Un résultat
-    bilans:
-      2016:
-        etat: en-cours
-        calendrier:
-          debut: 2015-T4
-          phases: [1, 2, 3, 4]
-        communes: [castelnau-le-lez, le-cres]
-        indicateurs:
-          - libelle: Budget
-            valeur: 32000
-            unite: EUR
-          - libelle: Réunions
-            valeur: 12
-        points_forts:
-          - Un point fort
-          - Un autre point fort
-        difficultes:
-          - Une difficulté
     """
 )
-"""A valid fiche of 30 lines (line 15: « etat », 26: « points_forts », 29: « difficultes »)."""
+"""A valid fiche (data/actions/e01-test.yaml) of 12 lines."""
+
+BILAN = textwrap.dedent(
+    """\
+    fiche: e01-test
+    etat: en-cours
+    calendrier:
+      debut: 2015-T4
+      phases: [1, 2, 3, 4]
+    communes: [castelnau-le-lez, le-cres]
+    indicateurs:
+      - libelle: Budget
+        categorie: budget
+        valeur: 32000
+        unite: EUR
+      - libelle: Réunions
+        valeur: 12
+    points_forts:
+      - Un point fort
+      - Un autre point fort
+    difficultes:
+      - Une difficulté
+    perspectives:
+      resultats_a_venir:
+        - Un résultat à venir
+      axes_amelioration:
+        - Un axe d'amélioration
+    """
+)
+"""Its valid 2016 bilan (data/rapports/2016/bilans/e01-test.yaml), 23 lines: « etat » on
+line 2, « points_forts » 14, « difficultes » 17, « perspectives » 19."""
 
 COMMUNES = textwrap.dedent(
     """\
@@ -85,16 +97,17 @@ EDITO = textwrap.dedent(
     La métropole, ses {{ chiffres.communes.total }} communes et leurs {{ chiffres.actions.existantes }} actions existantes.
     """
 )
-YEAR_2017 = "2017:\n  etat: terminee\n  calendrier:\n    debut: 2016-T4\n    phases: [4]\n"
-"""A year block as pasted at the end of the fiche (lines 31 to 35), at column 1."""
+PERSPECTIVES = BILAN[BILAN.index("perspectives:") :]
+"""The last block of the bilan (lines 19 to 23), as pasted from another bilan."""
 
 
-def write_data(root: Path, fiche: str, edito: str = EDITO) -> Path:
+def write_data(root: Path, fiche: str = FICHE, bilan: str = BILAN, edito: str = EDITO) -> Path:
     data = root / "data"
     (data / "actions").mkdir(parents=True)
-    (data / "rapports" / "2016").mkdir(parents=True)
+    (data / "rapports" / "2016" / "bilans").mkdir(parents=True)
     (data / "communes.yaml").write_text(COMMUNES, encoding="utf-8")
     (data / "actions" / "e01-test.yaml").write_text(fiche, encoding="utf-8")
+    (data / "rapports" / "2016" / "bilans" / "e01-test.yaml").write_text(bilan, encoding="utf-8")
     (data / "rapports" / "2016" / "rapport.yaml").write_text(RAPPORT, encoding="utf-8")
     (data / "rapports" / "2016" / "00-edito.md").write_text(edito, encoding="utf-8")
     return data
@@ -117,229 +130,240 @@ class Mistake:
     hint: str
     """A part of the hint: the fix, as the writer should type it."""
     message: str = ""
+    file: str = "bilan"
+    """Where the mistake is made: in the « bilan » (BILAN) or the « fiche » (FICHE)."""
+
+    def data(self, root: Path) -> Path:
+        original = BILAN if self.file == "bilan" else FICHE
+        assert self.old in original
+        changed = original.replace(self.old, self.new, 1)
+        if self.file == "bilan":
+            return write_data(root, bilan=changed)
+        return write_data(root, fiche=changed)
 
 
 MISTAKES = [
     # The mistakes of issue 16
     Mistake(
         "french-colon-in-item",
-        "      - Un point fort\n",
-        "      - Délais : trop longs\n",
-        27,
-        9,
+        "  - Un point fort\n",
+        "  - Délais : trop longs\n",
+        15,
+        5,
         "S003",
         'ajoutez des guillemets : « - "Délais : trop longs" »',
     ),
     Mistake(
         "no-break-space-after-key",
-        "    points_forts:",
-        "    points_forts\u00a0:",
-        26,
-        5,
+        "points_forts:",
+        "points_forts\u00a0:",
+        14,
+        1,
         "S001",
         "« points_forts: »",
         "espace insécable",
     ),
     Mistake(
         "narrow-no-break-space-before-colon",
-        "    etat: en-cours",
-        "    etat\u202f: en-cours",
-        15,
-        5,
+        "etat: en-cours",
+        "etat\u202f: en-cours",
+        2,
+        1,
         "S001",
         "« etat: en-cours »",
         "espace insécable",
     ),
     Mistake(
         "no-break-space-after-colon",
-        "    etat: en-cours",
-        "    etat:\u00a0en-cours",
-        15,
-        10,
+        "etat: en-cours",
+        "etat:\u00a0en-cours",
+        2,
+        6,
         "Y001",
         "remplacez-la par une espace ordinaire : « etat: en-cours »",
     ),
     Mistake(
         "missing-dash",
-        "      - Un autre point fort\n",
-        "      Un autre point fort\n",
-        28,
-        7,
+        "  - Un autre point fort\n",
+        "  Un autre point fort\n",
+        16,
+        3,
         "Y001",
         "« - Un autre point fort »",
     ),
     Mistake(
         "apostrophe-in-single-quotes",
-        "      - Une difficulté\n",
-        "      - 'celui de l'énergie'\n",
-        30,
-        20,
+        "  - Une difficulté\n",
+        "  - 'celui de l'énergie'\n",
+        18,
+        16,
         "Y001",
-        "« - \"celui de l'énergie\" »",
+        '« - "celui de l\'énergie" »',
     ),
     Mistake(
         "key-two-spaces-too-little",
-        "    points_forts:",
-        "  points_forts:",
-        26,
-        3,
-        "Y001",
-        "ajoutez 2 espaces au début de la ligne 26",
+        "  phases: [1, 2, 3, 4]",
+        "phases: [1, 2, 3, 4]",
+        5,
+        1,
+        "S001",
+        "ajoutez 2 espaces au début de la ligne 5",
+    ),
+    Mistake(
+        "nested-key-two-spaces-too-little",
+        "  axes_amelioration:\n    - Un axe",
+        "axes_amelioration:\n    - Un axe",
+        22,
+        1,
+        "S001",
+        "ajoutez 2 espaces au début de la ligne 22, pour aligner « axes_amelioration: » sur "
+        "« resultats_a_venir: » (ligne 20)",
     ),
     Mistake(
         "key-two-spaces-too-much",
-        "    difficultes:",
-        "      difficultes:",
-        29,
-        7,
-        "Y001",
-        "en retirant 2 espaces",
-    ),
-    Mistake(
-        "last-key-two-spaces-too-little",
-        "    difficultes:",
+        "difficultes:",
         "  difficultes:",
-        29,
+        17,
         3,
-        "S001",
-        "ajoutez 2 espaces au début de la ligne 29",
+        "Y001",
+        "alignez-le sur « points_forts: » (ligne 14) en retirant 2 espaces : « difficultes: »",
     ),
     Mistake(
-        "year-block-at-column-1",
-        "      - Une difficulté\n",
-        "      - Une difficulté\n" + YEAR_2017,
-        31,
+        "block-pasted-at-column-1",
+        PERSPECTIVES,
+        "perspectives:\n" + textwrap.dedent(PERSPECTIVES.split("\n", 1)[1]),
+        19,
         1,
         "S001",
-        "ajoutez 2 espaces au début de chacune des lignes 31 à 35",
+        "ajoutez 2 espaces au début de chacune des lignes 20 à 23",
     ),
     Mistake(
-        "year-block-two-spaces-too-deep",
-        "      - Une difficulté\n",
-        "      - Une difficulté\n" + textwrap.indent(YEAR_2017, "    "),
-        31,
-        5,
-        "S001",
-        "retirez 2 espaces au début de chacune des lignes 31 à 35",
+        "block-pasted-two-spaces-too-deep",
+        PERSPECTIVES,
+        textwrap.indent(PERSPECTIVES, "  "),
+        19,
+        3,
+        "Y001",
+        "alignez-le sur « difficultes: » (ligne 17) en retirant 2 espaces : « perspectives: »",
     ),
     Mistake(
-        "year-key-two-spaces-too-deep",
-        "  2016:",
-        "    2016:",
-        14,
-        5,
+        "block-inside-the-block-above",
+        "communes: [castelnau-le-lez, le-cres]",
+        "  communes: [castelnau-le-lez, le-cres]",
+        6,
+        3,
         "S001",
-        "retirez 2 espaces au début de la ligne 14",
+        "retirez 2 espaces au début de la ligne 6",
     ),
     Mistake(
         "tab",
-        "    etat: en-cours",
-        "\tetat: en-cours",
-        15,
+        "  debut: 2015-T4",
+        "\tdebut: 2015-T4",
+        4,
         1,
         "Y009",
-        "par 4 espaces",
+        "par 2 espaces",
     ),
     Mistake(
         "curly-quotes-around-key",
-        "    etat: en-cours",
-        "    “etat”: en-cours",
-        15,
-        5,
+        "etat: en-cours",
+        "“etat”: en-cours",
+        2,
+        1,
         "S001",
         "retirez les guillemets : « etat: en-cours »",
     ),
     Mistake(
         "curly-quotes-around-value",
-        "    etat: en-cours",
-        "    etat: “en-cours”",
-        15,
-        11,
+        "etat: en-cours",
+        "etat: “en-cours”",
+        2,
+        7,
         "S004",
         "retirez les guillemets : « en-cours »",
     ),
     Mistake(
         "french-quotes-around-value",
-        "    etat: en-cours",
-        "    etat: « en-cours »",
-        15,
-        11,
+        "etat: en-cours",
+        "etat: « en-cours »",
+        2,
+        7,
         "S004",
         "retirez les guillemets : « en-cours »",
     ),
     Mistake(
         "decimal-comma",
-        "        valeur: 12\n",
-        "        valeur: 6,5\n",
-        25,
-        17,
+        "    valeur: 12\n",
+        "    valeur: 6,5\n",
+        13,
+        13,
         "S003",
         "écrivez « valeur: 6.5 »",
     ),
     Mistake(
         "thousands-separated-by-spaces",
-        "        valeur: 32000",
-        "        valeur: 24 500 000",
-        22,
-        17,
+        "    valeur: 32000",
+        "    valeur: 24 500 000",
+        10,
+        13,
         "S003",
         "écrivez « valeur: 24500000 » (sans espaces)",
     ),
     Mistake(
         "yes-where-a-number-is-expected",
-        "        valeur: 12\n",
-        "        valeur: oui\n",
-        25,
-        17,
+        "    valeur: 12\n",
+        "    valeur: oui\n",
+        13,
+        13,
         "S003",
         "en chiffres",
     ),
     Mistake(
         "date-where-a-quarter-is-expected",
-        "      debut: 2015-T4",
-        "      debut: 2017-01-01",
-        17,
-        14,
+        "  debut: 2015-T4",
+        "  debut: 2017-01-01",
+        4,
+        10,
         "S003",
         "« debut: 2017-T1 »",
     ),
     Mistake(
         "value-with-its-unit",
-        "        valeur: 12\n",
-        "        valeur: 32 000 €\n",
-        25,
-        17,
+        "    valeur: 12\n",
+        "    valeur: 32 000 €\n",
+        13,
+        13,
         "S003",
         "écrivez « valeur: 32000 » (sans espaces), et l'unité à part : « unite: EUR »",
     ),
     Mistake(
         "commune-names-instead-of-ids",
-        "    communes: [castelnau-le-lez, le-cres]",
-        "    communes: [Castelnau le Lez, St Jean de Vedas]",
-        19,
-        16,
+        "communes: [castelnau-le-lez, le-cres]",
+        "communes: [Castelnau le Lez, St Jean de Vedas]",
+        6,
+        12,
         "S006",
         "« communes: [castelnau-le-lez, saint-jean-de-vedas] »",
     ),
     Mistake(
         "phase-names-instead-of-numbers",
-        "      phases: [1, 2, 3, 4]",
-        "      phases: [diagnostic, plan d'action]",
-        18,
-        16,
+        "  phases: [1, 2, 3, 4]",
+        "  phases: [diagnostic, plan d'action]",
+        5,
+        12,
         "S004",
         "« phases: [1, 2] »",
         "diagnostic = 1 ; plan d'action = 2",
     ),
     Mistake(
         "merge-conflict-markers",
-        "    etat: en-cours\n",
-        "<<<<<<< HEAD\n    etat: en-cours\n=======\n    etat: terminee\n>>>>>>> autre\n",
-        15,
+        "etat: en-cours\n",
+        "<<<<<<< HEAD\netat: en-cours\n=======\netat: terminee\n>>>>>>> autre\n",
+        2,
         1,
         "Y012",
-        "supprimez les marques de conflit de fusion lignes 15 à 19 et gardez une des deux "
-        "versions : ligne 16 (« HEAD ») ou ligne 18 (« autre »)",
+        "supprimez les marques de conflit de fusion lignes 2 à 6 et gardez une des deux "
+        "versions : ligne 3 (« HEAD ») ou ligne 5 (« autre »)",
     ),
     # Their neighbours
     Mistake(
@@ -350,6 +374,7 @@ MISTAKES = [
         17,
         "Y001",
         '« titre: "Objectif : mutualiser" »',
+        file="fiche",
     ),
     Mistake(
         "curly-quotes-around-a-text-with-a-colon",
@@ -359,6 +384,7 @@ MISTAKES = [
         18,
         "Y001",
         '« titre: "Objectif : mutualiser" »',
+        file="fiche",
     ),
     Mistake(
         "double-quotes-inside-double-quotes",
@@ -368,6 +394,7 @@ MISTAKES = [
         9,
         "Y001",
         "« - 'le \"bon\" objectif' »",
+        file="fiche",
     ),
     Mistake(
         "unclosed-quote",
@@ -377,6 +404,7 @@ MISTAKES = [
         8,
         "Y001",
         '« titre: "Fiche de test" »',
+        file="fiche",
     ),
     Mistake(
         "unclosed-bracket",
@@ -386,6 +414,7 @@ MISTAKES = [
         13,
         "Y001",
         "ajoutez « ] » à la fin de la ligne : « themes: [fonctions-ressources] »",
+        file="fiche",
     ),
     Mistake(
         "bullet-from-a-word-processor",
@@ -395,6 +424,7 @@ MISTAKES = [
         3,
         "Y001",
         "remplacez « • » par « - » : « - Un autre objectif »",
+        file="fiche",
     ),
     Mistake(
         "no-space-after-the-dash",
@@ -404,112 +434,122 @@ MISTAKES = [
         4,
         "Y001",
         "« - Un autre objectif »",
+        file="fiche",
     ),
     Mistake(
         "missing-dash-before-an-indicator",
-        "      - libelle: Réunions",
-        "        libelle: Réunions",
-        24,
-        9,
+        "  - libelle: Réunions",
+        "    libelle: Réunions",
+        12,
+        5,
         "Y002",
         "remplacez les 2 espaces avant « libelle: » par « - » : « - libelle: Réunions »",
     ),
     Mistake(
         "indicator-field-at-the-dash-column",
-        "        valeur: 12\n",
-        "      valeur: 12\n",
-        25,
-        7,
+        "    valeur: 12\n",
+        "  valeur: 12\n",
+        13,
+        3,
         "Y001",
-        "ajoutez 2 espaces au début de la ligne 25",
+        "ajoutez 2 espaces au début de la ligne 13",
     ),
     Mistake(
         "first-field-not-indented",
-        "    etat: en-cours",
-        "  etat: en-cours",
-        15,
-        3,
+        "  debut: 2015-T4",
+        "debut: 2015-T4",
+        4,
+        1,
         "Y001",
-        "ajoutez 2 espaces au début de la ligne 15",
+        "ajoutez 2 espaces au début de la ligne 4, pour l'aligner sur la ligne 5",
     ),
     Mistake(
         "first-field-too-deep",
-        "    etat: en-cours",
-        "      etat: en-cours",
-        15,
-        7,
+        "  debut: 2015-T4",
+        "    debut: 2015-T4",
+        4,
+        5,
         "Y001",
-        "retirez 2 espaces au début de la ligne 15",
+        "retirez 2 espaces au début de la ligne 4",
     ),
     Mistake(
         "field-inside-the-block-above",
-        "    etat: en-cours\n    calendrier:\n",
-        "    calendrier:\n      etat: en-cours\n",
-        16,
-        7,
+        "etat: en-cours\ncalendrier:\n",
+        "calendrier:\n  etat: en-cours\n",
+        3,
+        3,
         "S001",
-        "retirez 2 espaces au début de la ligne 16",
+        "retirez 2 espaces au début de la ligne 3",
     ),
     Mistake(
         "block-fields-not-indented",
-        "      debut: 2015-T4\n      phases: [1, 2, 3, 4]\n",
-        "    debut: 2015-T4\n    phases: [1, 2, 3, 4]\n",
-        16,
-        5,
+        "  debut: 2015-T4\n  phases: [1, 2, 3, 4]\n",
+        "debut: 2015-T4\nphases: [1, 2, 3, 4]\n",
+        3,
+        1,
         "S001",
-        "ajoutez 2 espaces au début de chacune des lignes 17 à 18",
+        "ajoutez 2 espaces au début de chacune des lignes 4 à 5",
     ),
     Mistake(
         "missing-colon",
-        "    etat: en-cours",
-        "    etat en-cours",
-        15,
-        9,
+        "etat: en-cours",
+        "etat en-cours",
+        2,
+        5,
         "Y001",
         "écrivez « etat: en-cours »",
     ),
     Mistake(
         "missing-space-after-colon",
-        "    etat: en-cours",
-        "    etat:en-cours",
-        15,
-        9,
+        "etat: en-cours",
+        "etat:en-cours",
+        2,
+        5,
         "Y001",
-        "« etat: en-cours »",
+        "ajoutez une espace après « : » : « etat: en-cours »",
     ),
     Mistake(
         "empty-cell",
-        "      phases: [1, 2, 3, 4]",
-        "      phases: [, 1, 2]",
-        18,
-        15,
+        "  phases: [1, 2, 3, 4]",
+        "  phases: [, 1, 2]",
+        5,
+        11,
         "Y001",
         "une case vide s'écrit null : « phases: [null, 1, 2] »",
     ),
     Mistake(
         "phases-without-commas",
-        "      phases: [1, 2, 3, 4]",
-        "      phases: [1 2 3]",
-        18,
-        16,
+        "  phases: [1, 2, 3, 4]",
+        "  phases: [1 2 3]",
+        5,
+        12,
         "S004",
         "« phases: [1, 2, 3] »",
     ),
     Mistake(
+        "phase-out-of-the-vocabulary",
+        "  phases: [1, 2, 3, 4]",
+        "  phases: [1, 2, 5]",
+        5,
+        18,
+        "S004",
+        "1 diagnostic, 2 plan d'action, 3 mise en œuvre, 4 suivi ou fin",
+    ),
+    Mistake(
         "quarter-written-the-french-way",
-        "      debut: 2015-T4",
-        "      debut: 4e trimestre 2015",
-        17,
-        14,
+        "  debut: 2015-T4",
+        "  debut: 4e trimestre 2015",
+        4,
+        10,
         "S006",
         "« debut: 2015-T4 »",
     ),
     Mistake(
         "accented-field-name",
-        "    difficultes:",
-        "    difficultés:",
-        29,
-        5,
+        "difficultes:",
+        "difficultés:",
+        17,
+        1,
         "S001",
         "« difficultes: »",
     ),
@@ -521,15 +561,26 @@ MISTAKES = [
         1,
         "S001",
         "vouliez-vous dire « titre » ?",
+        file="fiche",
     ),
     Mistake(
         "state-written-as-a-label",
-        "    etat: en-cours",
-        "    etat: En cours",
-        15,
-        11,
+        "etat: en-cours",
+        "etat: En cours",
+        2,
+        7,
         "S004",
         "écrivez « en-cours »",
+    ),
+    Mistake(
+        "theme-written-as-a-label",
+        "themes: [fonctions-ressources]",
+        "themes: [Fonctions ressources]",
+        7,
+        14,
+        "S004",
+        "écrivez « fonctions-ressources »",
+        file="fiche",
     ),
     Mistake(
         "text-starting-with-a-star",
@@ -539,13 +590,14 @@ MISTAKES = [
         5,
         "Y001",
         '« - "*Un* autre objectif" »',
+        file="fiche",
     ),
     Mistake(
         "commune-id-with-an-accent",
-        "    communes: [castelnau-le-lez, le-cres]",
-        "    communes: [castelnau-le-lez, le-crès]",
-        19,
-        34,
+        "communes: [castelnau-le-lez, le-cres]",
+        "communes: [castelnau-le-lez, le-crès]",
+        6,
+        30,
         "S006",
         "« communes: [castelnau-le-lez, le-cres] »",
     ),
@@ -557,43 +609,44 @@ MISTAKES = [
         13,
         "S003",
         "« themes: [fonctions-ressources] »",
+        file="fiche",
     ),
 ]
 
 
 @pytest.mark.parametrize("case", MISTAKES, ids=[m.id for m in MISTAKES])
 def test_each_mistake_is_one_error_at_its_line_with_the_fix(case: Mistake, tmp_path: Path) -> None:
-    assert case.old in FICHE
-    data = write_data(tmp_path, FICHE.replace(case.old, case.new, 1))
-    found = only(data)
-    assert (Path(found.path).name, found.line, found.column, found.code) == (
+    found = only(case.data(tmp_path))
+    assert (Path(found.path).name, Path(found.path).parent.name) == (
         "e01-test.yaml",
-        case.line,
-        case.column,
-        case.code,
-    ), (found.message, found.hint)
+        "bilans" if case.file == "bilan" else "actions",
+    )
+    assert (found.line, found.column, found.code) == (case.line, case.column, case.code), (
+        found.message,
+        found.hint,
+    )
     assert case.hint in found.hint, found.hint
     assert case.message in found.message, found.message
 
 
-def test_the_base_fiche_is_valid(tmp_path: Path) -> None:
-    assert validate_data(write_data(tmp_path, FICHE)).diagnostics == []
+def test_the_base_data_is_valid(tmp_path: Path) -> None:
+    assert validate_data(write_data(tmp_path)).diagnostics == []
 
 
 def test_a_mistake_through_the_command_line_exits_1_with_its_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_data(tmp_path, FICHE.replace("      - Un point fort\n", "      - Délais : trop longs\n"))
+    write_data(tmp_path, bilan=BILAN.replace("  - Un point fort\n", "  - Délais : trop longs\n"))
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["validate"], catch_exceptions=False)
     assert result.exit_code == 1
-    assert "data/actions/e01-test.yaml:27:9: erreur S003: " in result.output
+    assert "data/rapports/2016/bilans/e01-test.yaml:15:5: erreur S003: " in result.output
     assert 'Conseil : ajoutez des guillemets : « - "Délais : trop longs" »' in result.output
 
 
 def test_narrative_reference_typo_suggests_the_nearest_name(tmp_path: Path) -> None:
     edito = EDITO.replace("chiffres.actions.existantes", "chiffres.action.existantes")
-    found = only(write_data(tmp_path, FICHE, edito))
+    found = only(write_data(tmp_path, edito=edito))
     assert (Path(found.path).name, found.line, found.column, found.code) == (
         "00-edito.md",
         6,
@@ -633,7 +686,7 @@ def test_badly_written_reference_is_explained_in_french(
     tmp_path: Path, written: str, column: int, message: str, hint: str
 ) -> None:
     edito = EDITO.replace("{{ chiffres.communes.total }}", written)
-    found = only(write_data(tmp_path, FICHE, edito))
+    found = only(write_data(tmp_path, edito=edito))
     assert (found.line, found.column, found.code) == (6, column, "N004")
     assert message in found.message
     assert hint in found.hint
@@ -644,7 +697,7 @@ def test_merge_conflict_in_a_narrative_is_one_error(tmp_path: Path) -> None:
         "La métropole,",
         "<<<<<<< HEAD\nLa métropole,\n=======\nLa Métropole,\n>>>>>>> 1a2b3c4 (relecture)\n",
     )
-    found = only(write_data(tmp_path, FICHE, edito))
+    found = only(write_data(tmp_path, edito=edito))
     assert (Path(found.path).name, found.line, found.column, found.code) == (
         "00-edito.md",
         6,
@@ -656,4 +709,4 @@ def test_merge_conflict_in_a_narrative_is_one_error(tmp_path: Path) -> None:
 
 def test_a_markdown_underline_is_not_a_conflict(tmp_path: Path) -> None:
     edito = EDITO.replace("La métropole,", "Titre\n=======\n\nLa métropole,")
-    assert validate_data(write_data(tmp_path, FICHE, edito)).diagnostics == []
+    assert validate_data(write_data(tmp_path, edito=edito)).diagnostics == []

@@ -13,9 +13,8 @@ import datetime
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable
-
-from bilan.models import PHASES
+from collections.abc import Iterable, Mapping
+from functools import cached_property
 
 _QUOTES = "\"'“”‘’«»„‹›`"
 _SPACES = " \u00a0\u202f\u2007\t"
@@ -121,27 +120,29 @@ EMPTY_WORDS = frozenset({"vide", "null", "none", "aucune", "aucun", "rien", "x",
 """What a writer puts in an empty calendar cell, where YAML wants null."""
 
 
-def phase(text: str) -> int | list[int] | None:
-    """The phase number a written phase means: « diagnostic » → 1, « plan d'action » → 2,
+def phase(text: str, labels: Mapping[int, str]) -> int | list[int] | None:
+    """The phase number a written phase means, among the project's phase ``labels``
+    (number → label): with the usual ones, « diagnostic » → 1, « plan d'action » → 2,
     « Mise en œuvre » → 3, « suivi » → 4, « 3/4 » → [3, 4], « 2 » → 2; None if unknown."""
-    both = re.fullmatch(r"\s*([1-4])\s*[/-]\s*([1-4])\s*", text)
-    if both is not None:
+    both = re.fullmatch(r"\s*(\d)\s*[/-]\s*(\d)\s*", text)
+    if both is not None and {int(both.group(1)), int(both.group(2))} <= labels.keys():
         return [int(both.group(1)), int(both.group(2))]
-    if re.fullmatch(r"\s*[1-4]\s*", text):
-        return int(text)
+    if text.strip().isdigit():
+        return int(text) if int(text) in labels else None
     written = plain(text)
     if len(written) < 3:
         return None
-    for number_, label in PHASES.items():
+    for number_, label in labels.items():
         words = plain(label)
         if words == written or words.startswith(written) or written in words.split("-ou-"):
             return number_
     return None
 
 
-def phase_names() -> str:
-    """« 1 diagnostic, 2 plan d'action, 3 mise en œuvre, 4 suivi ou fin »."""
-    return ", ".join(f"{n} {label[0].lower()}{label[1:]}" for n, label in PHASES.items())
+def phase_names(labels: Mapping[int, str]) -> str:
+    """The project's phases as a hint lists them: « 1 diagnostic, 2 plan d'action, 3 mise en
+    œuvre, 4 suivi ou fin »."""
+    return ", ".join(f"{n} {label[0].lower()}{label[1:]}" for n, label in labels.items())
 
 
 def choice(value: str, choices: Iterable[str]) -> str | None:
@@ -172,13 +173,22 @@ class NameIndex:
     LIMIT = 50
 
     def __init__(self, names: Iterable[tuple[str, str]]) -> None:
-        """``names``: (id, official name) pairs."""
-        self.by_key: dict[str, str] = {}
-        for ident, name in names:
-            for key in (_name_key(ident), _name_key(name)):
-                self.by_key.setdefault(key, ident)
-        self.keys = sorted(self.by_key)
+        """``names``: (id, official name) pairs; indexed on the first search only (a run
+        without a commune written by its name does not pay for it)."""
+        self.names = list(names)
         self.asked = 0
+
+    @cached_property
+    def by_key(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for ident, name in self.names:
+            for key in (_name_key(ident), _name_key(name)):
+                found.setdefault(key, ident)
+        return found
+
+    @cached_property
+    def keys(self) -> list[str]:
+        return sorted(self.by_key)
 
     def find(self, written: str) -> str | None:
         """The id ``written`` most likely means, or None."""

@@ -26,7 +26,8 @@ from bilan import frenchvalues
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.document import Document, Path_
 from bilan.frenchvalues import NameIndex
-from bilan.models import CommunesFile
+from bilan.models import VOCABULARY, CommunesFile, vocabulary_of
+from bilan.vocabulary import Vocabulary, default_vocabulary
 from bilan.yamlmistakes import NO_BREAK_SPACES, quoted, shown
 
 M = TypeVar("M", bound=BaseModel)
@@ -58,22 +59,28 @@ _ANALYSED = 20
 more than that is a file to rewrite, not a slip of the keyboard."""
 
 
+COMMUNE_NAMES = "noms-des-communes"
+"""The key, in the validation context, of what finds a commune's id from its name
+(:func:`commune_index`): the models do not read it, only the messages of their errors."""
+
+
 def commune_index(communes: CommunesFile | None) -> NameIndex | None:
-    """What finds a commune's id from its name, for :func:`check_model`."""
+    """What finds a commune's id from its name, for the context of :func:`check_model`."""
     if communes is None:
         return None
     return NameIndex((c.id, c.nom) for c in communes.communes)
 
 
 def check_model(
-    doc: Document, model: type[M], *, communes: NameIndex | None = None
+    doc: Document, model: type[M], context: dict[str, Any] | None = None
 ) -> tuple[M | None, list[Diagnostic]]:
-    """Validate the document's data against ``model``; every error located and in French.
-    ``communes``: to suggest a commune's id when its name is written instead."""
+    """Validate the document's data against ``model`` (``context``: the project's
+    vocabulary, see :func:`bilan.models.declared`, and the communes' names,
+    :data:`COMMUNE_NAMES`); every error located and in French."""
     try:
-        return model.model_validate(doc.data), []
+        return model.model_validate(doc.data, context=context), []
     except ValidationError as exc:
-        return None, _Translator(doc, model, communes).translate(exc)
+        return None, _Translator(doc, model, context or {}).translate(exc)
 
 
 def describe(value: Any) -> str:
@@ -230,10 +237,12 @@ class _Finding:
 
 
 class _Translator:
-    def __init__(self, doc: Document, model: type[BaseModel], communes: NameIndex | None) -> None:
+    def __init__(self, doc: Document, model: type[BaseModel], context: dict[str, Any]) -> None:
         self.doc = doc
         self.model = model
-        self.communes = communes
+        self.communes: NameIndex | None = context.get(COMMUNE_NAMES)
+        self.vocabulary: Vocabulary = context.get(VOCABULARY) or default_vocabulary()
+        self.phase_labels = self.vocabulary.phase_labels
         self.analysed = 0
 
     # Positions and blocks of the document
@@ -563,23 +572,13 @@ class _Translator:
             return diag("S004", f"valeur invalide pour « {name} » : {describe(value)}", described)
         if kind in _TYPE_NAMES:
             return self.wrong_type(path, value, kind, described)
+        words = vocabulary_of(info) if info is not None else None
+        if words is not None and kind in ("vocabulaire", "string_pattern_mismatch"):
+            return self.word(path, value, [str(c) for c in self.vocabulary.ids(words)], words)
         if kind == "literal_error":
             expected = str(error.get("ctx", {}).get("expected", ""))
             choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",")]
-            fixed = frenchvalues.choice(str(value), choices)
-            if fixed is not None:
-                hint = f"écrivez « {fixed} » (en minuscules, sans accent, avec des tirets)"
-                if frenchvalues.unquoted(str(value)) == fixed:
-                    hint = f"retirez les guillemets : « {fixed} »"
-            else:
-                close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
-                hint = f"vouliez-vous dire « {close[0]} » ?" if close else described
-            return diag(
-                "S004",
-                f"valeur « {value} » non autorisée pour « {name} » ; valeurs possibles : "
-                + ", ".join(choices),
-                hint,
-            )
+            return self.word(path, value, choices, None)
         if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
             ctx = error.get("ctx", {})
             bound = "au moins" if kind.startswith("greater") else "au plus"
@@ -603,6 +602,34 @@ class _Translator:
             message = str(error.get("ctx", {}).get("error", ""))
             return diag("S007", message.split(": ", 1)[-1], "voir docs/format-fiche.md")
         return diag("S003", f"valeur invalide pour « {name} » : {describe(value)}", described)
+
+    def word(self, path: Path_, value: Any, choices: list[str], words: str | None) -> Diagnostic:
+        """A value that must be one of ``choices`` (the project's ``words``, or the model's
+        own): the one it spells differently (« En cours » for en-cours), or the closest."""
+        fixed = frenchvalues.choice(str(value), choices)
+        if fixed is not None:
+            hint = f"écrivez « {fixed} » (en minuscules, sans accent, avec des tirets)"
+            if frenchvalues.unquoted(str(value)) == fixed:
+                hint = f"retirez les guillemets : « {fixed} »"
+        else:
+            close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
+            hint = (
+                f"vouliez-vous dire « {close[0]} » ?"
+                if close
+                else "choisissez une des valeurs possibles"
+                + (
+                    f", déclarées dans data/bilan.yaml (vocabulaire, « {words} »)"
+                    if words is not None
+                    else ""
+                )
+            )
+        return self.diagnostic(
+            path,
+            "S004",
+            f"valeur « {value} » non autorisée pour « {_label(path)} » ; valeurs possibles : "
+            + ", ".join(choices),
+            hint,
+        )
 
     def wrong_type(self, path: Path_, value: Any, kind: str, described: str) -> Diagnostic:
         name = _label(path)
@@ -700,10 +727,11 @@ class _Translator:
         brackets or commas: one diagnostic for the row, with the row as it should be."""
         if _label(path) != "phases" or not isinstance(value, list | str):
             return None
-        names = frenchvalues.phase_names()
+        labels = self.phase_labels
+        names = frenchvalues.phase_names(labels)
         if isinstance(value, str):
             parts = re.split(r"[,;]" if re.search("[,;]", value) else r"\s+", value.strip("()[] "))
-            cells = [_phase_cells(part) for part in parts]
+            cells = [_phase_cells(part, labels) for part in parts]
             fixed = ", ".join(_cell(c) for found in cells for c in (found or ["?"]))
             return self.diagnostic(
                 path,
@@ -725,7 +753,7 @@ class _Translator:
             if index not in bad:
                 row.append(cell)
                 continue
-            found = _phase_cells(cell) if isinstance(cell, str) else None
+            found = _phase_cells(cell, labels) if isinstance(cell, str) else None
             if found is None:
                 unknown.append(str(cell))
                 continue
@@ -737,8 +765,9 @@ class _Translator:
             return self.diagnostic(
                 where,
                 "S004",
-                f"phase {', '.join(f'« {u} »' for u in unknown)} inconnue : une case vaut 1 à 4, "
-                "[3, 4] pour « 3/4 », ou null si elle est vide",
+                f"phase {', '.join(f'« {u} »' for u in unknown)} inconnue : une case vaut "
+                f"{', '.join(str(n) for n in labels)}, deux phases entre crochets ([3, 4] pour "
+                "« 3/4 »), ou null si elle est vide",
                 f"les phases : {names}",
             )
         message = (
@@ -835,14 +864,16 @@ def _is_key_error(error: Any) -> bool:
     return error["type"] in _KEY_KINDS or "[key]" in tuple(error["loc"])
 
 
-def _phase_cells(text: str) -> list[Any] | None:
+def _phase_cells(text: str, labels: dict[int, str]) -> list[Any] | None:
     """The cells a written cell stands for (« 1 2 » is two), or None if unknown."""
     if frenchvalues.plain(text) in frenchvalues.EMPTY_WORDS or text.strip() == "-":
         return [None]
     words = text.split()
-    if len(words) > 1 and all(w.isdigit() and frenchvalues.phase(w) is not None for w in words):
-        return [frenchvalues.phase(w) for w in words]
-    found = frenchvalues.phase(text)
+    if len(words) > 1 and all(
+        w.isdigit() and frenchvalues.phase(w, labels) is not None for w in words
+    ):
+        return [frenchvalues.phase(w, labels) for w in words]
+    found = frenchvalues.phase(text, labels)
     return None if found is None else [found]
 
 

@@ -592,6 +592,14 @@ def _simple_key_without_colon(error: SyntaxError_) -> Mistake | None:
             f"indentez-la comme la ligne {above} ({_spaces(error.indent(above))}) : "
             + shown(" " * error.indent(above) + body),
         )
+    key, colon, value = body.partition(":")
+    if colon and value[:1] not in ("", " ") and _WORD_KEY.fullmatch(key) and siblings:
+        return Mistake(
+            number,
+            indent + len(key) + 1,
+            f"espace manquante après « {key}: »",
+            f"ajoutez une espace après « : » : {shown(' ' * indent + key + ': ' + value)}",
+        )
     words = body.split(" ", 1)
     if len(words) == 2 and _WORD_KEY.fullmatch(words[0]) and siblings:
         return Mistake(
