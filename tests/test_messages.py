@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from bilan.cli import app
 from bilan.diagnostics import Diagnostic
 from bilan.validate import validate_data
+from tests.conftest import ROOT
 
 FICHE = textwrap.dedent(
     """\
@@ -710,3 +711,23 @@ def test_merge_conflict_in_a_narrative_is_one_error(tmp_path: Path) -> None:
 def test_a_markdown_underline_is_not_a_conflict(tmp_path: Path) -> None:
     edito = EDITO.replace("La métropole,", "Titre\n=======\n\nLa métropole,")
     assert validate_data(write_data(tmp_path, edito=edito)).diagnostics == []
+
+
+def test_phase_names_are_the_projects_own(tmp_path: Path) -> None:
+    data = write_data(
+        tmp_path, bilan=BILAN.replace("phases: [1, 2, 3, 4]", "phases: [étude, Réalisation]")
+    )
+    project = (ROOT / "data" / "bilan.yaml").read_text(encoding="utf-8")
+    start, end = project.index("  phases:\n"), project.index("  etats:\n")
+    (data / "bilan.yaml").write_text(
+        project[:start]
+        + "  phases:\n"
+        + '    - {numero: 1, libelle: Étude, couleur: "#d6e6f5", trait: "#2f5f8f"}\n'
+        + '    - {numero: 2, libelle: Réalisation, couleur: "#cde9d3", trait: "#2d6a3e"}\n'
+        + project[end:],
+        encoding="utf-8",
+    )
+    found = only(data)
+    assert (found.line, found.column, found.code) == (5, 12, "S004")
+    assert found.message == "les phases s'écrivent en chiffres : étude = 1 ; Réalisation = 2"
+    assert found.hint == "écrivez « phases: [1, 2] » (1 étude, 2 réalisation)"
