@@ -8,6 +8,7 @@ the hint that states the fix.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bilan.catalogue import BASE, SLIPS, Slip
 from bilan.cli import app
 from bilan.diagnostics import Diagnostic
 from bilan.validate import validate_data
@@ -731,3 +733,66 @@ def test_phase_names_are_the_projects_own(tmp_path: Path) -> None:
     assert (found.line, found.column, found.code) == (5, 12, "S004")
     assert found.message == "les phases s'écrivent en chiffres : étude = 1 ; Réalisation = 2"
     assert found.hint == "écrivez « phases: [1, 2] » (1 étude, 2 réalisation)"
+
+
+SLIP_FINDINGS = {
+    "deux-points-dans-un-element": [
+        ("bilans/e01-test.yaml", 7, 5, 'ajoutez des guillemets : « - "Délais : trop longs" »')
+    ],
+    "espace-insecable-apres-une-cle": [
+        ("bilans/e01-test.yaml", 6, 1, "supprimez l'espace entre « points_forts » et « : »")
+    ],
+    "tiret-manquant": [
+        ("bilans/e01-test.yaml", 8, 3, "commencez la ligne par « - », comme les autres éléments")
+    ],
+    "apostrophe-entre-apostrophes": [
+        ("bilans/e01-test.yaml", 7, 16, "entourez le texte de guillemets droits")
+    ],
+    "cle-pas-assez-indentee": [
+        ("bilans/e01-test.yaml", 5, 1, "ajoutez 2 espaces au début de la ligne 5")
+    ],
+    "bloc-colle-en-colonne-1": [
+        ("bilans/e01-test.yaml", 6, 1, "ajoutez 2 espaces au début de chacune des lignes 7 à 10")
+    ],
+    "bloc-colle-trop-profond": [
+        ("bilans/e01-test.yaml", 6, 3, "retirez 2 espaces au début de chacune des lignes 6 à 8"),
+        ("bilans/e01-test.yaml", 8, 3, "alignez-le sur « difficultes: » (ligne 6) en retirant 2"),
+    ],
+    "nombre-a-la-francaise": [
+        ("bilans/e01-test.yaml", 8, 13, "écrivez « valeur: 6.5 » (un point pour les décimales)"),
+        ("bilans/e01-test.yaml", 8, 13, "écrivez « valeur: 24500000 » (sans espaces)"),
+    ],
+    "noms-de-communes": [("bilans/e01-test.yaml", 6, 12, "écrivez « communes: [le-cres, beta] »")],
+    "phases-en-toutes-lettres": [
+        ("bilans/e01-test.yaml", 5, 12, "écrivez « phases: [1, 2] » (1 diagnostic, 2 plan")
+    ],
+    "reference-mal-orthographiee": [
+        ("2016/00-edito.md", 6, 27, "vouliez-vous dire « chiffres.actions.existantes » ?")
+    ],
+    "marques-de-conflit": [
+        ("bilans/e01-test.yaml", 2, 1, "supprimez les marques de conflit de fusion lignes 2 à 6")
+    ],
+}
+"""Where each mistake of docs/diagnostics.md's table is reported, and the fix it states."""
+
+
+@pytest.mark.parametrize("slip", SLIPS, ids=[slip.id for slip in SLIPS])
+def test_each_mistake_of_the_documented_table_exits_1_with_one_error_and_its_fix(
+    slip: Slip, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    findings = SLIP_FINDINGS[slip.id]
+    for index, (example, expected) in enumerate(zip(slip.examples, findings, strict=True)):
+        root = tmp_path / str(index)
+        for name, text in {**BASE, **example.files}.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text, encoding="utf-8")
+        monkeypatch.chdir(root)
+        result = CliRunner().invoke(app, ["validate", "--format", "json"], catch_exceptions=False)
+        assert result.exit_code == 1
+        found = json.loads(result.output)["diagnostics"]
+        assert len(found) == 1, found
+        (diagnostic,) = found
+        place, line, column, hint = expected
+        assert diagnostic["path"].endswith(place)
+        assert (diagnostic["line"], diagnostic["column"]) == (line, column)
+        assert hint in diagnostic["hint"]
