@@ -243,13 +243,13 @@ def _section(entry: Entry) -> str:
 
 
 def _changes(lines: list[tuple[str, int, str]]) -> str:
-    """A slip's change as the table shows it: the file, then each line as written."""
-    shown = []
-    for path, number, text in lines:
-        if not shown or shown[-1][0] != path:
-            shown.append((path, [f"`{path}`"]))
-        shown[-1][1].append(f"ligne {number} : `{text}`")
-    return "<br>".join(part for _path, parts in shown for part in parts)
+    """A slip's change as the table shows it: each file, then its lines as written."""
+    shown: list[str] = []
+    for index, (path, number, text) in enumerate(lines):
+        if index == 0 or lines[index - 1][0] != path:
+            shown.append(f"`{path}`")
+        shown.append(f"ligne {number} : `{text}`")
+    return "<br>".join(shown)
 
 
 def _answer(example: Example) -> str:
