@@ -52,7 +52,7 @@ def test_help_is_in_french(command: list[str], flag: str) -> None:
 
 def test_help_shows_defaults_bounds_and_requirements_in_french() -> None:
     build = runner.invoke(app, ["build", "-h"]).stdout
-    assert "-y, --year <entier>" in build and "[obligatoire]" in build
+    assert "-y, --year, --annee ANNÉE" in build and "[de 2000 à 2100]" in " ".join(build.split())
     assert "[par défaut : build]" in build
     assert "-f, --format <html|pdf|md|data>" in build
     new = " ".join(runner.invoke(app, ["new", "-h"]).stdout.split())
@@ -76,9 +76,8 @@ USAGE_ERRORS = [
     (["valdate"], "commande inconnue : « valdate » ; vouliez-vous dire « validate » ?"),
     (["zzz"], "commande inconnue : « zzz »"),
     (["--debug"], "commande manquante"),
-    (["build"], "option obligatoire manquante : '--year' / '-y'"),
     (["new", "-t", "existante", "-n", "1"], "option obligatoire manquante : '--titre'"),
-    (["build", "--year", "deux"], "'--year' / '-y' : un nombre entier est attendu, pas « deux »"),
+    (["build", "--year", "deux"], "'--annee' / '-y' : un nombre entier est attendu, pas « deux »"),
     (["build", "--year"], "l'option '--year' attend une valeur"),
     (["validate", "--strict=oui"], "l'option '--strict' ne prend pas de valeur"),
     (["--debug=1", "validate"], "l'option '--debug' ne prend pas de valeur"),
@@ -106,11 +105,11 @@ def test_usage_errors_are_in_french(args: list[str], message: str) -> None:
 
 
 def test_usage_error_shows_the_usage_line_and_where_to_find_help() -> None:
-    result = runner.invoke(app, ["stats", "--annee", "2016"])
+    result = runner.invoke(app, ["stats", "--annees", "2016"])
     lines = result.stderr.splitlines()
     assert lines[0] == "Utilisation : bilan stats [OPTIONS]"
     assert lines[1] == "Aide : bilan stats -h"
-    assert lines[-1].startswith("erreur : option inconnue : --annee")
+    assert lines[-1].startswith("erreur : option inconnue : --annees")
 
 
 def test_a_parser_error_names_its_command() -> None:
