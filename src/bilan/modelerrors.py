@@ -609,7 +609,9 @@ class _Translator:
         fixed = frenchvalues.choice(str(value), choices)
         if fixed is not None:
             hint = f"écrivez « {fixed} » (en minuscules, sans accent, avec des tirets)"
-            if frenchvalues.unquoted(str(value)) == fixed:
+            if str(value).strip(" " + NO_BREAK_SPACES) == fixed:
+                hint = f"supprimez l'espace insécable (copiée de Word) autour de « {fixed} »"
+            elif frenchvalues.unquoted(str(value)) == fixed:
                 hint = f"retirez les guillemets : « {fixed} »"
         else:
             close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
@@ -655,6 +657,15 @@ class _Translator:
                 if fields
                 else f"écrivez ses blocs (par exemple « 2016: ») sous « {name}: », indentés "
                 "de 2 espaces de plus"
+            )
+        elif kind in ("dict_type", "model_type") and isinstance(value, list):
+            fields = _fields(_expected(self.model, path))
+            hint = (
+                f"« {name}: » contient des champs ({', '.join(fields[:4])}), pas directement "
+                f"une liste : écrivez par exemple « {fields[0]}: » sous « {name}: », indenté de "
+                "2 espaces, puis la liste en dessous"
+                if fields
+                else hint
             )
         elif kind in ("dict_type", "model_type") and isinstance(value, str | int | float):
             fields = _fields(_expected(self.model, path))
