@@ -15,7 +15,6 @@ import yaml
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.document import Position
 from bilan.sourcetext import offset_position
-from bilan.yamlmistakes import SyntaxError_, explain
 from bilan.yamlsafe import MAX_DEPTH
 
 
@@ -50,6 +49,8 @@ def describe_kind(value: Any) -> str:
 def syntax_diagnostic(exc: yaml.YAMLError, text: str, path: str) -> Diagnostic:
     """The diagnostic of a YAML error: the writer's mistake when recognised, otherwise
     libyaml's finding in French."""
+    from bilan.yamlmistakes import SyntaxError_, explain  # imported only on errors
+
     if not isinstance(exc, yaml.MarkedYAMLError):
         return _reader_diagnostic(exc, text, path)
     mark = exc.problem_mark or exc.context_mark
