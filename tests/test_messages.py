@@ -623,6 +623,15 @@ MISTAKES = [
         "écrivez par exemple « resultats_a_venir: » sous « perspectives: »",
     ),
     Mistake(
+        "missing-required-field",
+        "  - libelle: Réunions\n    valeur: 12\n",
+        "  - valeur: 12\n",
+        12,
+        5,
+        "S002",
+        "ajoutez une ligne « libelle: … » à ce bloc, au même retrait que ses autres champs",
+    ),
+    Mistake(
         "list-without-brackets",
         "    themes: [fonctions-ressources]",
         "    themes: fonctions-ressources",

@@ -533,8 +533,18 @@ class _Translator:
         if kind == "missing":
             parent = field_at(self.model, loc[:-1])[0]  # the block that misses the key
             field_ = parent.model_fields.get(str(loc[-1]))
-            hint = (field_.description or "") if field_ else ""
-            return diag("S002", f"champ obligatoire « {loc[-1]} » manquant", hint)
+            described = (field_.description or "").rstrip(".") if field_ else ""
+            where = (
+                "au début du fichier, en colonne 1"
+                if len(path) == 1
+                else "à ce bloc, au même retrait que ses autres champs"
+            )
+            hint = f"ajoutez une ligne « {loc[-1]}: … » {where}"
+            return diag(
+                "S002",
+                f"champ obligatoire « {loc[-1]} » manquant",
+                f"{hint} ({described})" if described else hint,
+            )
         value = _value_at(self.doc.data, path)
         for special in (self.phases, self.communes_list, self.colon_in_text, self.empty_item):
             found = special(path, value, errors_here)
