@@ -823,3 +823,14 @@ def test_each_mistake_of_the_documented_table_exits_1_with_one_error_and_its_fix
         assert diagnostic["path"].endswith(place)
         assert (diagnostic["line"], diagnostic["column"]) == (line, column)
         assert hint in diagnostic["hint"]
+
+
+def test_an_unclosed_header_says_where_its_closing_line_goes(tmp_path: Path) -> None:
+    found = only(write_data(tmp_path, edito=EDITO.replace("ordre: 0\n---\n", "ordre: 0\n")))
+    assert (Path(found.path).name, found.line, found.column, found.code) == (
+        "00-edito.md",
+        4,
+        1,
+        "N002",
+    )
+    assert found.hint == "ajoutez une ligne « --- » après la ligne 3, la dernière de l'en-tête"

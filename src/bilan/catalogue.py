@@ -348,7 +348,7 @@ LOADER_CODES: tuple[Entry, ...] = (
         "En-tête (front matter) du texte absent ou non fermé",
         Severity.ERROR,
         "Une partie du rapport ne commence pas par un en-tête entre deux lignes `---` (ou la seconde ligne `---` manque). Si l'en-tête est là mais que son contenu est faux, ce sont les codes `Y` et `S` qui s'affichent, pour le fichier `.md`.",
-        "Mettez en tout début de fichier : une ligne `---`, `titre: …`, `ordre: N`, puis une ligne `---` ; le texte vient ensuite. Copiez l'en-tête d'une autre partie.",
+        "Mettez en tout début de fichier : une ligne `---`, `titre: …`, `ordre: N`, puis une ligne `---` ; le texte vient ensuite. Copiez l'en-tête d'une autre partie. Si seule la seconde ligne `---` manque, le message le dit (`l'en-tête ouvert par « --- » ligne 1 n'est pas fermé`), à la ligne où elle manque.",
         example="`00-edito.md` commence par `Titre: Édito`, sans lignes `---`.",
         message="`data/rapports/2016/00-edito.md:1:1: erreur N002: le texte doit commencer par un en-tête entre deux lignes « --- »`",
     ),

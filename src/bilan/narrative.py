@@ -157,17 +157,7 @@ def _load_part(path: Path, data_dir: Path) -> tuple[Part | None, list[Diagnostic
         return None, found
     match = _FRONT_MATTER.match(text)
     if match is None:
-        return None, [
-            Diagnostic(
-                shown,
-                1,
-                1,
-                "N002",
-                Severity.ERROR,
-                "le texte doit commencer par un en-tête entre deux lignes « --- »",
-                "ajoutez en tête : ---, titre: …, ordre: N, --- (voir les autres parties)",
-            )
-        ]
+        return None, [_no_front_matter(shown, text)]
     header = "\n" + match.group(1)  # keeps line numbers: the header starts on line 2
     doc, found = load_bytes(header.encode(), shown)
     if doc is None:
@@ -180,6 +170,36 @@ def _load_part(path: Path, data_dir: Path) -> tuple[Part | None, list[Diagnostic
     return Part(
         shown, section, text[match.end() :], body_line, title_line, tuple(text.split("\n"))
     ), []
+
+
+def _no_front_matter(shown: str, text: str) -> Diagnostic:
+    """N002: no header, or one opened by « --- » and never closed, reported where its
+    closing line is missing (after the last « clé: valeur » line, or line of a list, that
+    follows the opening one)."""
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return Diagnostic(
+            shown,
+            1,
+            1,
+            "N002",
+            Severity.ERROR,
+            "le texte doit commencer par un en-tête entre deux lignes « --- »",
+            "ajoutez en tête, sur quatre lignes : « --- », « titre: … », « ordre: N » et "
+            "« --- » (voir les autres parties)",
+        )
+    last = 1  # lines holds line n + 1 at index n
+    while last < len(lines) and re.match(r"[a-z_]+:|\s+\S|- ", lines[last]):
+        last += 1
+    return Diagnostic(
+        shown,
+        min(last + 1, len(lines)),
+        1,
+        "N002",
+        Severity.ERROR,
+        "l'en-tête ouvert par « --- » ligne 1 n'est pas fermé",
+        f"ajoutez une ligne « --- » après la ligne {last}, la dernière de l'en-tête",
+    )
 
 
 def _dotted(node: nodes.Node) -> list[str] | None:
