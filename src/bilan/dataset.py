@@ -26,7 +26,7 @@ from bilan.diagnostics import Diagnostic
 from bilan.document import Document
 from bilan.errors import UsageError
 from bilan.files import SourceFile, display_path, read_file, read_folder
-from bilan.modelerrors import check_model
+from bilan.modelerrors import COMMUNE_NAMES, check_model, commune_index
 from bilan.models import VOCABULARY, Action, CommunesFile, Fiche, Report
 from bilan.workers import choose_jobs, gc_paused, ordered_map
 from bilan.yamlio import load_bytes
@@ -184,10 +184,12 @@ class DataSet:
 
     @property
     def context(self) -> dict[str, Any]:
-        """What the models validate with: the project's vocabulary, when it loaded."""
-        if self.project is None:
-            return {}
-        return {VOCABULARY: self.project.vocabulaire}
+        """What the models validate with: the project's vocabulary, when it loaded, and
+        the communes' names (for the messages of a commune written by its name)."""
+        context: dict[str, Any] = {COMMUNE_NAMES: commune_index(self.communes)}
+        if self.project is not None:
+            context[VOCABULARY] = self.project.vocabulaire
+        return context
 
 
 def report_years(data_dir: Path) -> list[int]:
