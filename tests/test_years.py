@@ -15,7 +15,7 @@ from bilan.cli import app
 from bilan.models import Calendar, Indicator, Outlook, Report
 from bilan.progress import assessments, indicator_changes, slips
 from bilan.validate import validate_data
-from tests.conftest import DataMaker, bilan, fiche
+from tests.conftest import YEAR, DataMaker, bilan, fiche
 from tests.golden import EXAMPLE_2017, example_2017
 from tests.htmltree import parse
 
@@ -328,3 +328,13 @@ def test_stats_json_per_year(tmp_path: Path, year: int) -> None:
     if year == 2017:
         slipped = [(g["fiche"], g["trimestres"]) for g in figures["evolution"]["glissements"]]
         assert slipped == [("e05-groupements-achats", 2), ("e07-archives", 1)]
+
+
+def test_a_configuration_keeps_the_default_lists_it_leaves_out(make_data: DataMaker) -> None:
+    data = make_data()
+    (data / "bilan.yaml").write_text(
+        "vocabulaire:\n  regroupement: {libelle: Relation, pluriel: Relations}\n", "utf-8"
+    )
+    checked = validate_data(data)
+    assert checked.diagnostics == []
+    assert [p.numero for p in checked.inputs[YEAR].vocabulary.phases] == [1, 2, 3, 4]
