@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Protocol
 
 from bilan.diagnostics import Diagnostic, Severity
-from bilan.errors import UsageError
+from bilan.errors import UsageError, reason
+from bilan.leftovers import is_copy, is_editor_file
 from bilan.models import Action, CommunesFile, Fiche
 from bilan.validation import check_model
 from bilan.workers import choose_jobs, gc_paused, ordered_map
@@ -268,11 +269,7 @@ def load_dataset(
 def _load(
     data_dir: Path, jobs: int | None, cache: FicheStore | None
 ) -> tuple[DataSet, list[Diagnostic]]:
-    if not data_dir.is_dir():
-        raise UsageError(
-            f"dossier de données introuvable : {display_path(data_dir)}",
-            "indiquez-le avec --data, ou lancez la commande depuis le dossier du projet",
-        )
+    check_data_folder(data_dir)
     communes_path = data_dir / COMMUNES_FILE
     if not communes_path.is_file():
         raise UsageError(
@@ -296,7 +293,7 @@ def _load(
         diagnostics += found
 
     actions_dir = data_dir / ACTIONS_DIR
-    names = sorted(name for name in os.listdir(actions_dir) if not name.startswith("."))
+    names = sorted(name for name in listing(actions_dir) if not is_editor_file(name))
     entries = [actions_dir / name for name in names]
     known = None if cache is None else cache.known()
     folder = _shown_prefix(actions_dir)
@@ -331,6 +328,34 @@ def _load(
     return dataset, diagnostics
 
 
+def check_data_folder(data_dir: Path) -> None:
+    """Refuse a data folder that is missing, a file, or that cannot be read."""
+    shown = display_path(data_dir)
+    hint = "indiquez-le avec --data, ou lancez la commande depuis le dossier du projet"
+    try:
+        info = data_dir.stat()
+    except OSError as error:
+        if error.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise UsageError(f"dossier de données introuvable : {shown}", hint) from None
+        raise UsageError(
+            f"dossier de données illisible : {shown} ({reason(error)})", hint
+        ) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"« {shown} » est un fichier, pas un dossier de données", hint)
+    listing(data_dir)
+
+
+def listing(folder: Path) -> list[str]:
+    """The names in a folder of the data, or a usage error that says why it cannot be read."""
+    try:
+        return os.listdir(folder)
+    except OSError as error:
+        raise UsageError(
+            f"dossier illisible : {display_path(folder)} ({reason(error)})",
+            "vérifiez ses droits d'accès (il doit être lisible par vous)",
+        ) from None
+
+
 def _shown_prefix(folder: Path) -> str | None:
     """How :func:`display_path` shows the files directly in ``folder``: the folder as shown
     and a slash (nothing in the working directory), or None when shown as given. Worked
@@ -362,26 +387,39 @@ def read_entry(
     if raw is not None:
         return _parse_entry(raw, shown, known)
     if path.suffix != ".yaml" or not (path.is_file() or path.is_symlink()):
-        return (
-            False,
-            None,
-            [
-                Diagnostic(
-                    shown,
-                    0,
-                    0,
-                    "F002",
-                    Severity.ERROR,
-                    "fichier ignoré : le dossier des fiches ne contient que des fichiers « .yaml »",
-                    "renommez-le en « .yaml » s'il s'agit d'une fiche, sinon déplacez-le",
-                )
-            ],
-            "",
-        )
+        return False, None, [not_a_fiche(path, shown)], ""
     raw, found = read_bytes(path, data_dir, folder_inside=folder_inside, shown=shown)
     if raw is None:
         return True, None, found, ""
     return _parse_entry(raw, shown, known)
+
+
+def not_a_fiche(path: Path, shown: str) -> Diagnostic:
+    """F002 for what the actions folder holds besides fiches: a warning for a backup or
+    merge copy (see :mod:`bilan.leftovers`), an error for anything else, with the name to
+    give a fiche saved as ``.yml`` or ``.YAML``."""
+    if is_copy(path.name):
+        return Diagnostic(
+            shown,
+            0,
+            0,
+            "F002",
+            Severity.WARNING,
+            "fichier ignoré : copie de sauvegarde ou reste d'une fusion",
+            "supprimez-la quand vous n'en avez plus besoin (seuls les fichiers « .yaml » sont lus)",
+        )
+    rename = path.suffix.lower() in (".yml", ".yaml") and path.is_file()
+    return Diagnostic(
+        shown,
+        0,
+        0,
+        "F002",
+        Severity.ERROR,
+        "fichier ignoré : le dossier des fiches ne contient que des fichiers « .yaml »",
+        f"s'il s'agit d'une fiche, renommez-la en « {path.stem}.yaml »"
+        if rename
+        else "renommez-le en « .yaml » s'il s'agit d'une fiche, sinon déplacez-le",
+    )
 
 
 def _parse_entry(

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bilan.dataset import REPORTS_DIR, display_path, read_bytes, read_file
+from bilan.dataset import REPORTS_DIR, display_path, listing, read_bytes, read_file
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
+from bilan.leftovers import is_leftover
 from bilan.models import ReportMeta, Section
 from bilan.references import plain_references
 from bilan.validation import check_model
@@ -58,7 +59,8 @@ def report_years(data_dir: Path) -> list[int]:
     folder = data_dir / REPORTS_DIR
     if not folder.is_dir():
         return []
-    return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and p.is_dir())
+    names = listing(folder)  # ASCII digits only: « ² » is a digit that int() refuses
+    return sorted(int(n) for n in names if n.isascii() and n.isdigit() and (folder / n).is_dir())
 
 
 def _sandbox() -> ImmutableSandboxedEnvironment:
@@ -99,7 +101,7 @@ def load_narrative(data_dir: Path, year: int) -> tuple[Narrative | None, list[Di
                 )
             )
     parts = []
-    for path in sorted(folder.glob("*.md")):
+    for path in markdown_parts(folder):
         part, found = _load_part(path, data_dir)
         diagnostics += found
         if part is not None:
@@ -108,6 +110,14 @@ def load_narrative(data_dir: Path, year: int) -> tuple[Narrative | None, list[Di
     if meta is None or any(d.is_error for d in diagnostics):
         return None, diagnostics
     return Narrative(meta, tuple(parts)), diagnostics
+
+
+def markdown_parts(folder: Path) -> list[Path]:
+    """The parts of a year, in name order: its ``*.md`` files, without what editors leave
+    beside them (``.#01-partie.md``, a lock link that points nowhere; ``01-partie_LOCAL_7.md``
+    after a merge: see :mod:`bilan.leftovers`)."""
+    names = listing(folder)
+    return [folder / n for n in sorted(names) if n.endswith(".md") and not is_leftover(n)]
 
 
 def _load_part(path: Path, data_dir: Path) -> tuple[Part | None, list[Diagnostic]]:
