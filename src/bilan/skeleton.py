@@ -15,12 +15,13 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from bilan.dataset import ACTIONS_DIR, display_path, read_file
-from bilan.errors import BilanError, UsageError
+from bilan.dataset import ACTIONS_DIR, check_data_folder, display_path, listing, read_file
+from bilan.errors import BilanError, UsageError, reason
+from bilan.leftovers import is_leftover
 from bilan.models import CATEGORIES, ETATS, THEMES, Fiche
 from bilan.narrative import report_years
 from bilan.validation import check_model
-from bilan.yamlio import load_bytes
+from bilan.yamlio import MAX_BYTES, load_bytes
 
 PREFIXES = {"existante": "e", "prospective": "p"}
 """First letter of a fiche id, by action type (e01-…, p11-…)."""
@@ -50,6 +51,10 @@ STOP_WORDS = frozenset(
 """Little words left out of ids: « Groupements d'achats » → groupements-achats."""
 
 MAX_SLUG = 50
+MAX_NUMBER = 999
+"""The highest action number ``bilan new`` accepts: a schéma numbers its actions by the
+dozen (15 existing and 12 prospective in 2016); a bigger number is a typo, and checking
+the numbers below it must stay cheap."""
 
 
 def slug(title: str) -> str:
@@ -162,7 +167,9 @@ class NewFiche:
 def _actions_in_use(data_dir: Path) -> dict[tuple[str, int], str]:
     """(type, numéro) → file, for every action a fiche names, valid or not."""
     used: dict[tuple[str, int], str] = {}
-    for path in sorted((data_dir / ACTIONS_DIR).glob("*.yaml")):
+    folder = data_dir / ACTIONS_DIR
+    names = listing(folder) if folder.is_dir() else []
+    for path in (folder / n for n in sorted(names) if n.endswith(".yaml") and not is_leftover(n)):
         doc, _ = read_file(path, data_dir)
         data = doc.data if doc is not None else None
         actions = data.get("actions") if isinstance(data, dict) else None
@@ -178,11 +185,13 @@ def _actions_in_use(data_dir: Path) -> dict[tuple[str, int], str]:
 def create(
     data_dir: Path, kind: str, number: int, title: str, year: int | None, themes: list[str]
 ) -> NewFiche:
-    """Write ``data_dir/actions/<id>.yaml``; never overwrite, never reuse a number."""
-    if not data_dir.is_dir():
+    """Write ``data_dir/actions/<id>.yaml``; never overwrite, never reuse a number. Every
+    check comes before the file is written: a refused fiche leaves nothing behind."""
+    check_data_folder(data_dir)
+    if not 1 <= number <= MAX_NUMBER:
         raise UsageError(
-            f"dossier de données introuvable : {display_path(data_dir)}",
-            "indiquez-le avec --data, ou lancez la commande depuis le dossier du projet",
+            f"numéro d'action hors limites : {number}",
+            f"donnez le numéro de l'action dans le schéma, de 1 à {MAX_NUMBER}",
         )
     title = " ".join(title.split())
     year = default_year(data_dir) if year is None else year
@@ -191,6 +200,11 @@ def create(
             raise UsageError(f"thème inconnu « {theme} »", f"thèmes possibles : {_listed(THEMES)}")
     chosen = list(dict.fromkeys(themes)) or [next(iter(THEMES))]
     text = skeleton(kind, number, title, year, chosen)
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise UsageError(
+            "titre trop long : la fiche dépasserait la taille permise",
+            "donnez l'intitulé court de l'action (une ligne)",
+        )
     path = data_dir / ACTIONS_DIR / f"{fiche_id(kind, number, title)}.yaml"
     shown = display_path(path)
     used = _actions_in_use(data_dir)
@@ -209,20 +223,59 @@ def create(
             f"la fiche {shown} existe déjà : elle n'est pas remplacée",
             "modifiez-la, ou choisissez un autre titre",
         )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8", newline="\n") as handle:  # "x": never replace
-            handle.write(text)
-    except OSError as error:
-        raise UsageError(f"impossible d'écrire {shown} : {error.strerror or error}") from None
     notices = []
     if not themes:
         notices.append(f"thème mis par défaut : {chosen[0]} ; corrigez « themes » si besoin")
-    missing = sorted(set(range(1, number)) - {n for (k, n) in used if k == kind})
+    missing = missing_runs({n for (k, n) in used if k == kind}, number, kind)
     if missing:
-        listed = ", ".join(str(n) for n in missing)
         notices.append(
-            f"aucune fiche ne couvre encore les actions {kind}s {listed} : "
+            f"aucune fiche ne couvre encore {missing} : "
             "bilan validate le signalera tant qu'elles manquent"
         )
+    _write_new(path, text, shown)
     return NewFiche(path, year, notices)
+
+
+def _write_new(path: Path, text: str, shown: str) -> None:
+    """Create ``path`` with ``text``, never replacing a file; a write that fails halfway
+    (a full disk) removes the file it created rather than leave half a fiche."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("x", encoding="utf-8", newline="\n")  # "x": never replace
+    except OSError as error:
+        raise UsageError(
+            f"impossible d'écrire {shown} : {reason(error)}",
+            "vérifiez que le dossier des fiches existe et qu'il est accessible en écriture",
+        ) from None
+    try:
+        with handle:
+            handle.write(text)
+    except BaseException as error:
+        path.unlink(missing_ok=True)  # created just now, by this call
+        if isinstance(error, OSError):
+            raise BilanError(
+                f"impossible d'écrire {shown} : {reason(error)} ; la fiche n'est pas créée",
+                "libérez de la place sur le disque, puis relancez la commande",
+            ) from None
+        raise
+
+
+def missing_runs(used: set[int], number: int, kind: str) -> str:
+    """The numbers below ``number`` that no fiche covers, by runs: « les actions
+    prospectives 3, 5 à 12 » (a hundred missing numbers make one run, not a hundred)."""
+    runs: list[tuple[int, int]] = []
+    for n in range(1, number):
+        if n in used:
+            continue
+        if runs and runs[-1][1] == n - 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    if not runs:
+        return ""
+    if len(runs) == 1 and runs[0][0] == runs[0][1]:
+        return f"l'action {kind} {runs[0][0]}"
+    shown = [
+        f"{a} à {b}" if b > a + 1 else ", ".join(str(k) for k in range(a, b + 1)) for a, b in runs
+    ]
+    return f"les actions {kind}s {', '.join(shown)}"
