@@ -10,6 +10,7 @@ a failed build leaves the previous report as it was.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -33,6 +34,7 @@ from bilan.build import PROJECT_TEMPLATES, BuildOptions, build
 from bilan.buildcache import CACHE_DIR
 from bilan.cli import app
 from bilan.diagnostics import CODES, INVISIBLE, render_github, render_json, render_text
+from bilan.errors import BuildError
 from bilan.validate import MAX_PER_FILE, validate_data
 from bilan.yamlio import load_bytes
 from tests.conftest import COMMUNES, DATA, fiche
@@ -1101,9 +1103,19 @@ def test_broken_template_keeps_previous_build(
     assert sorted(p.name for p in out.iterdir() if p.name != CACHE_DIR) == ["2016"]  # no staging folder left
 
 
-@pytest.mark.parametrize("interruption", [KeyboardInterrupt, OSError])
+@pytest.mark.parametrize(
+    ("interruption", "raised"),
+    [
+        (KeyboardInterrupt("interrompu"), KeyboardInterrupt),
+        (OSError(errno.ENOSPC, "No space left on device"), BuildError),
+    ],
+    ids=["ctrl-c", "disk-full"],
+)
 def test_interrupted_write_keeps_previous_build(
-    interruption: type[BaseException], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    interruption: BaseException,
+    raised: type[BaseException],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Ctrl-C or a full disk in the middle of writing the new files."""
     out, before = built(tmp_path, monkeypatch)
@@ -1112,7 +1124,7 @@ def test_interrupted_write_keeps_previous_build(
 
     def failing_write(path: Path, content: bytes) -> int:
         if len(written) == 3:
-            raise interruption("interrompu")
+            raise interruption
         written.append(path)
         return real_write(path, content)
 
@@ -1120,7 +1132,7 @@ def test_interrupted_write_keeps_previous_build(
     options = BuildOptions(
         year=2016, data=Path("data"), out=Path("out"), formats=frozenset({"html", "md", "data"})
     )
-    with pytest.raises(interruption):
+    with pytest.raises(raised):
         build(options)
     assert len(written) == 3
     assert snapshot(out) == before

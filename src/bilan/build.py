@@ -7,6 +7,7 @@ files: inputs are sorted and nothing depends on the clock.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -18,9 +19,9 @@ from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 
 from bilan import charts, opendata
 from bilan.buildcache import BuildCache, code_salt
-from bilan.dataset import display_path
+from bilan.dataset import DataSet, display_path
 from bilan.diagnostics import Diagnostic
-from bilan.errors import BuildError, UsageError
+from bilan.errors import BuildError, UsageError, reason
 from bilan.keys import digest
 from bilan.models import PHASES
 from bilan.narrative import Narrative, render_text
@@ -34,7 +35,7 @@ from bilan.render import (
 from bilan.validate import validate_data
 from bilan.views import FicheView, annex_matrix, fiche_views
 from bilan.workers import in_background
-from bilan.writer import check_output_folder, write_atomically
+from bilan.writer import claim_cache, edition_formats, output_folder, write_atomically
 
 
 def project_templates() -> Path:
@@ -73,6 +74,9 @@ class BuildResult:
     files: list[str]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    formats: frozenset[str] = frozenset()
+    """The outputs the edition holds: those built now, and those kept from the previous
+    build because they came from the same inputs (see :func:`bilan.writer.write_atomically`)."""
 
 
 class InvalidData(BuildError):
@@ -184,14 +188,44 @@ def _count(number: int, noun: str) -> str:
 
 
 def build(options: BuildOptions) -> BuildResult:
-    """Build the report of ``options.year``; raise InvalidData if the data has errors."""
+    """Build the report of ``options.year``; raise InvalidData if the data has errors.
+    The output folder is locked meanwhile: one build at a time (see :mod:`bilan.writer`)."""
     dirs = template_dirs(options.templates, PROJECT_TEMPLATES)
     for folder in dirs:
-        if not folder.is_dir():
-            raise UsageError(f"dossier de gabarits introuvable : {display_path(folder)}")
-    check_output_folder(options.out, [options.data, *dirs])
+        check_templates(folder)
+    with output_folder(options.out, [options.data, *dirs]):
+        return _build(options, dirs)
+
+
+def check_templates(folder: Path) -> None:
+    shown = display_path(folder)
+    if not folder.is_dir():
+        what = "n'est pas un dossier" if folder.exists() else "introuvable"
+        raise UsageError(f"dossier de gabarits {what} : {shown}")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise UsageError(f"dossier de gabarits illisible : {shown}", "vérifiez ses droits d'accès")
+
+
+def edition_key(salt: str, year: int, narrative: Narrative, dataset: DataSet) -> str:
+    """A key of everything an output of the year is made of: code and templates (the
+    salt), the year, the narrative, the communes and every fiche (its file's hash when the
+    cache gave one, else its content)."""
+    assert dataset.communes is not None
+    parts = [salt, str(year), narrative.meta.model_dump_json(), dataset.communes.model_dump_json()]
+    for part in narrative.parts:
+        parts += [Path(part.path).name, part.section.model_dump_json(), part.body]
+    for item in dataset.fiches:
+        parts += [item.stem, item.digest or item.fiche.model_dump_json()]
+    return digest("edition", *parts)
+
+
+def _build(options: BuildOptions, dirs: list[Path]) -> BuildResult:
     target = options.out / str(options.year)
-    cache = BuildCache(options.out, options.year, code_salt(dirs)) if options.cache else None
+    salt = code_salt(dirs)
+    cache = None
+    if options.cache:
+        claim_cache(options.out, create=False)
+        cache = BuildCache(options.out, options.year, salt)
     validation = validate_data(options.data, years=[options.year], cache=cache)
     if not validation.ok:
         raise InvalidData(validation.diagnostics)
@@ -204,6 +238,8 @@ def build(options: BuildOptions) -> BuildResult:
             f"aucune fiche n'a de bilan {options.year} : il n'y a rien à publier pour cette année",
             f"ajoutez une entrée « {options.year}: » sous « bilans » dans les fiches",
         )
+    key = edition_key(salt, options.year, narrative, dataset)
+    planned = edition_formats(target, key, options.formats)  # refuses a folder not bilan's
     namespace = {"chiffres": figures}
     window = narrative.meta.calendrier
     views = fiche_views(dataset.fiches, options.year, window.debut, window.fin)
@@ -223,8 +259,9 @@ def build(options: BuildOptions) -> BuildResult:
         "communes": dataset.communes.communes,
         "metropole": dataset.communes.metropole,
         "graphiques": consolidated_charts(figures),
+        "sorties": planned,
     }
-    files: dict[str, bytes] = {}
+    outputs: dict[str, dict[str, bytes]] = {}
     data = (
         _data_in_background(figures, narrative, cache, target)
         if "data" in options.formats
@@ -239,12 +276,12 @@ def build(options: BuildOptions) -> BuildResult:
     try:
         for name, render in renderers.items():
             if name in options.formats:
-                files.update(render())
+                outputs[name] = render()
         if "pdf" in options.formats:
             from bilan.pdf import PdfUnavailable, render_pdf
 
             try:
-                files[f"bilan-{options.year}.pdf"] = render_pdf(dirs, context)
+                outputs["pdf"] = {f"bilan-{options.year}.pdf": render_pdf(dirs, context)}
             except PdfUnavailable as error:
                 if options.pdf_requested:
                     raise BuildError(error.message, error.hint) from None
@@ -252,10 +289,22 @@ def build(options: BuildOptions) -> BuildResult:
     except TemplateError as error:
         raise template_error(error) from None
     reused = set() if cache is None else cache.reused
-    write_atomically(target, files, reused)
+    written = write_atomically(target, outputs, key, reused)
+    if written.dropped:
+        notices.append(
+            f"sorties retirées de {display_path(target)}, construites à partir d'autres "
+            f"données ou gabarits : {', '.join(sorted(written.dropped))} ; reconstruisez-les "
+            "avec " + " ".join(f"-f {name}" for name in sorted(written.dropped))
+        )
     if cache is not None:
-        cache.save(target, (item.digest for item in dataset.fiches))
-    return BuildResult(target, sorted({*files, *reused}), validation.diagnostics, notices)
+        claim_cache(options.out)
+        try:
+            cache.save(target, (item.digest for item in dataset.fiches))
+        except OSError as error:  # the report is written: only the next build is slower
+            notices.append(f"cache non enregistré ({reason(error)}) : le rapport est complet")
+    return BuildResult(
+        target, list(written.files), validation.diagnostics, notices, written.formats
+    )
 
 
 def template_error(error: TemplateError) -> BuildError:

@@ -54,8 +54,8 @@ from bilan.models import Action, CommunesFile, Fiche, ReportMeta
 from bilan.validate import FicheFindings
 from bilan.views import FicheView
 from bilan.workers import gc_paused
+from bilan.writer import CACHE_DIR
 
-CACHE_DIR = ".bilan-cache"
 FICHES = "fiches.jsonl"
 _SUMMARY = TypeAdapter(tuple[str, tuple[Action, ...]])
 _FINDINGS = TypeAdapter(
@@ -78,9 +78,9 @@ def code_salt(template_dirs: Sequence[Path]) -> str:
     hashed = hashlib.blake2b(digest_size=16)
     package = Path(__file__).parent
     sources = [(f"bilan/{p.name}", p) for p in sorted(package.glob("*.py"))]
-    for folder in template_dirs:
+    for index, folder in enumerate(template_dirs):  # by place, not path: a moved copy agrees
         files = sorted(p for p in folder.rglob("*") if p.is_file())
-        sources += [(f"{folder}/{p.relative_to(folder).as_posix()}", p) for p in files]
+        sources += [(f"{index}/{p.relative_to(folder).as_posix()}", p) for p in files]
     for name, path in sources:
         hashed.update(name.encode() + b"\x00" + path.read_bytes() + b"\x00")
     for library in RENDERING_LIBRARIES:
@@ -395,7 +395,7 @@ class BuildCache:
             header = {"blob": blob_name, "fragments": index, "children": held, "outputs": outputs}
             self._replace(f"{self.year}.json", self._header_line(header))
         for old in self.folder.glob(f"{self.year}-*.fragments"):
-            if old.name != blob_name:
+            if old.name != blob_name and _BLOB.fullmatch(old.name):  # never another's file
                 old.unlink(missing_ok=True)
 
     def _save_fiches(self, live: set[str]) -> None:
