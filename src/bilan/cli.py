@@ -20,7 +20,7 @@ import typer
 from bilan import __version__
 from bilan.cli_french import FrenchGroup
 from bilan.diagnostics import printable
-from bilan.errors import BilanError
+from bilan.errors import BilanError, interruptions_as_errors, os_failure
 
 app = typer.Typer(
     name="bilan",
@@ -93,6 +93,10 @@ def guarded(run: object) -> None:
     except BrokenPipeError:  # output piped into `head`: stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(1) from None
+    except OSError as error:  # a folder that vanished, a permission: said in French
+        if _state["debug"]:
+            raise
+        fail(os_failure(error, f"« {error.filename} »" if error.filename else "un fichier"))
     except Exception as error:
         if _state["debug"]:
             raise
@@ -223,7 +227,8 @@ def build(
             cache=not no_cache,
         )
         try:
-            result = run_build(options)
+            with interruptions_as_errors("construction"):
+                result = run_build(options)
         except InvalidData as error:
             typer.echo(diag.render_text(error.diagnostics, Path.cwd()), err=True)
             typer.echo(
@@ -237,7 +242,7 @@ def build(
         count = len(result.files)
         plural = "s" if count > 1 else ""
         typer.echo(f"Rapport {year} construit dans {result.target}/ ({count} fichier{plural}).")
-        if "html" in chosen:
+        if "html" in result.formats:
             typer.echo(f"Ouvrir : {result.target / 'index.html'}")
 
     guarded(run)

@@ -34,7 +34,6 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bilan.dataset import display_path
 from bilan.errors import BuildError, UsageError, os_failure, reason
