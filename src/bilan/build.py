@@ -208,14 +208,14 @@ def check_templates(folder: Path) -> None:
 
 def edition_key(salt: str, year: int, narrative: Narrative, dataset: DataSet) -> str:
     """A key of everything an output of the year is made of: code and templates (the
-    salt), the year, the narrative, the communes and every fiche (its file's hash when the
-    cache gave one, else its content)."""
+    salt), the year, the narrative, the communes and every fiche (its file's hash): the
+    same with or without the cache."""
     assert dataset.communes is not None
     parts = [salt, str(year), narrative.meta.model_dump_json(), dataset.communes.model_dump_json()]
     for part in narrative.parts:
         parts += [Path(part.path).name, part.section.model_dump_json(), part.body]
     for item in dataset.fiches:
-        parts += [item.stem, item.digest or item.fiche.model_dump_json()]
+        parts += [item.stem, item.digest]
     return digest("edition", *parts)
 
 

@@ -67,7 +67,8 @@ class LoadedFiche:
     ) -> None:
         self.stem = stem
         self.digest = digest
-        """Hash of the file's bytes: what the build cache knows the fiche by."""
+        """Hash of the file's bytes: what the build cache knows the fiche by, and what the
+        key of an edition is made of (see :func:`bilan.build.edition_key`)."""
         if doc is not None:
             self.doc = doc
             shown = doc.path
@@ -425,7 +426,7 @@ def not_a_fiche(path: Path, shown: str) -> Diagnostic:
 def _parse_entry(
     raw: bytes, shown: str, known: frozenset[str] | None
 ) -> tuple[bool, Document | bytes | None, list[Diagnostic], str]:
-    digest = "" if known is None else hashlib.blake2b(raw, digest_size=16).hexdigest()
+    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()  # also keys the edition
     if known is not None and digest in known:
         return True, raw, [], digest  # the same bytes loaded without error before
     doc, found = load_bytes(raw, shown)

@@ -19,7 +19,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from bilan.dataset import display_path
-from bilan.errors import UsageError
+from bilan.errors import UsageError, reason
 from bilan.models import CommunesFile, Fiche
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -194,6 +194,6 @@ def write(name: str, target: Path) -> None:
         target.write_text(render(name), encoding="utf-8", newline="\n")
     except OSError as error:
         raise UsageError(
-            f"impossible d'écrire {display_path(target)} : {error.strerror or error}",
+            f"impossible d'écrire {display_path(target)} : {reason(error)}",
             "vérifiez que le dossier existe et qu'il est accessible en écriture",
         ) from None

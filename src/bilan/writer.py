@@ -48,7 +48,7 @@ IDENTITIES = "{name}.edition.json"
 """In the cache folder: each file's inode, size and time as written, which spare the next
 build hashing the whole edition to know it is unchanged (without it, it is hashed)."""
 MAX_MANIFEST = 64 * 2**20
-_LEFTOVER = r"\.{name}\.[A-Za-z0-9_]+\.(tmp|old)"
+_LEFTOVER = re.compile(r"\.(?P<name>[^/]+)\.[A-Za-z0-9_]+\.(?P<kind>tmp|old)")
 
 
 @dataclass(frozen=True)
@@ -176,6 +176,7 @@ def output_folder(out: Path, protected: Sequence[Path]) -> Iterator[Path]:
                 "choisissez avec --out un dossier où vous pouvez écrire, ou corrigez ses droits",
             )
         with _locked(out):
+            recover(out)
             yield out
     finally:
         for folder in reversed(created):
@@ -459,27 +460,42 @@ def _sha256_of(path: Path) -> str:
 
 
 def _recover(target: Path) -> None:
-    """Put back the previous edition if a killed build left it moved aside, and remove
-    the other leftovers of ``target`` that bilan wrote (nothing else)."""
-    pattern = re.compile(_LEFTOVER.format(name=re.escape(target.name)))
+    recover(target.parent, target.name)
+
+
+def recover(out: Path, only: str | None = None) -> None:
+    """Put back an edition that a killed build left moved aside, and remove the other
+    leftovers of bilan's builds in ``out`` (of the edition ``only``, if given): the
+    folders bilan marked as its own, and in them only what it wrote."""
     try:
-        names = sorted(os.listdir(target.parent))
+        names = sorted(os.listdir(out))
     except FileNotFoundError:
         return
     except OSError as error:
-        raise os_failure(error, f"« {display_path(target.parent)} »") from None
+        raise os_failure(error, f"« {display_path(out)} »") from None
     for name in names:
-        match = pattern.fullmatch(name)
-        path = target.parent / name
-        if match is None or path.is_symlink() or not path.is_dir():
+        match = _LEFTOVER.fullmatch(name)
+        path = out / name
+        if match is None or only not in (None, match["name"]) or not _is_folder(path):
             continue
-        if match.group(1) == "tmp" and (path / STAGING_MARK).is_file():
-            _remove_staging(path)
-        elif match.group(1) == "old" and (path / MANIFEST).is_file():
-            if not os.path.lexists(target):
-                os.replace(path, target)
-                continue
-            _remove_edition(_checked(path, refuse=False))
+        try:
+            if match["kind"] == "tmp" and _is_file(path / STAGING_MARK):
+                _remove_staging(path)
+            elif match["kind"] == "old" and _is_file(path / MANIFEST):
+                target = out / match["name"]
+                if not os.path.lexists(target):
+                    os.replace(path, target)
+                else:
+                    _remove_edition(_checked(path, refuse=False))
+        except OSError as error:
+            raise os_failure(error, f"« {display_path(path)} »") from None
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _remove_staging(path: Path) -> None:
