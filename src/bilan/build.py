@@ -199,11 +199,12 @@ def build(options: BuildOptions) -> BuildResult:
 
 def check_templates(folder: Path) -> None:
     shown = display_path(folder)
+    hint = "indiquez avec --templates un dossier de gabarits lisible"
     if not folder.is_dir():
         what = "n'est pas un dossier" if folder.exists() else "introuvable"
-        raise UsageError(f"dossier de gabarits {what} : {shown}")
+        raise UsageError(f"dossier de gabarits {what} : {shown}", hint)
     if not os.access(folder, os.R_OK | os.X_OK):
-        raise UsageError(f"dossier de gabarits illisible : {shown}", "vérifiez ses droits d'accès")
+        raise UsageError(f"dossier de gabarits illisible : {shown}", hint)
 
 
 def edition_key(salt: str, year: int, narrative: Narrative, dataset: DataSet) -> str:

@@ -64,6 +64,24 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Option (.+?) requires an argument\.", r"l'option \1 attend une valeur"),
         (r"Option (.+?) requires (\d+) arguments\.", r"l'option \1 attend \2 valeurs"),
         (r"Option (.+?) does not take a value\.", r"l'option \1 ne prend pas de valeur"),
+        # typer's checks of path options (readable by default)
+        (
+            r"\b(?:[Pp]ath|[Ff]ile|[Dd]irectory) '(.*)' is not readable\.$",
+            r"« \1 » n'est pas lisible (droits insuffisants)",
+        ),
+        (
+            r"\b(?:[Pp]ath|[Ff]ile|[Dd]irectory) '(.*)' is not writable\.$",
+            r"« \1 » n'est pas modifiable (droits insuffisants)",
+        ),
+        (r"\b(?:[Pp]ath|[Ff]ile|[Dd]irectory) '(.*)' does not exist\.$", r"« \1 » n'existe pas"),
+        (
+            r"\b(?:[Pp]ath|[Ff]ile|[Dd]irectory) '(.*)' is a file\.$",
+            r"« \1 » est un fichier, pas un dossier",
+        ),
+        (
+            r"\b(?:[Pp]ath|[Ff]ile|[Dd]irectory) '(.*)' is a directory\.$",
+            r"« \1 » est un dossier, pas un fichier",
+        ),
     )
 )
 

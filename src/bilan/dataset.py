@@ -384,6 +384,8 @@ def read_entry(
     no validation here. ``folder_inside``: see :func:`read_bytes`; ``prefix``: see
     :func:`_shown_prefix`."""
     shown = _shown_in(prefix, path)
+    if is_copy(path.name):  # e05_LOCAL_123.yaml, left by a merge: not a second fiche
+        return False, None, [not_a_fiche(path, shown)], ""
     raw = _read_plain(path) if folder_inside and path.suffix == ".yaml" else None
     if raw is not None:
         return _parse_entry(raw, shown, known)

@@ -80,6 +80,8 @@ class Edition:
     """The formats whose files are all present."""
     identities: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     """File → (inode, size, mtime) as found now."""
+    listed: frozenset[str] = frozenset()
+    """Every format the manifest names, complete or not."""
 
     def current(self, key: str) -> dict[str, frozenset[str]]:
         """The formats built from inputs of ``key``, each with the formats it was built
@@ -146,10 +148,10 @@ def check_output_folder(out: Path, protected: Sequence[Path]) -> None:
         )
     for folder in (target, *target.parents):
         if folder.name == CACHE_DIR or _is_file(folder / MANIFEST):
-            what = "une édition" if folder.name != CACHE_DIR else "le cache"
+            what = "une édition écrite" if folder.name != CACHE_DIR else "le cache écrit"
             where = "est" if folder == target else f"est dans « {display_path(folder)} »,"
             raise UsageError(
-                f"le dossier de sortie « {shown} » {where} {what} écrit par bilan",
+                f"le dossier de sortie « {shown} » {where} {what} par bilan",
                 f"indiquez le dossier qui le contient : --out {display_path(folder.parent)}",
             )
 
@@ -328,7 +330,9 @@ def _checked(target: Path, *, refuse: bool = True) -> Edition:
     if manifest is not None:
         del files[MANIFEST]
     elif files:
-        note = " (manifeste de bilan illisible)" if MANIFEST in files else " (pas de manifeste)"
+        odd_manifest = MANIFEST in files or any(name == MANIFEST for name, _ in odd)
+        note = " (manifeste de bilan illisible)" if odd_manifest else " (pas de manifeste)"
+    files.pop(STAGING_MARK, None)  # left by a build killed just after its swap
     identities = _read_identities(target)
     foreign: list[tuple[str, str]] = list(odd)
     found: dict[str, tuple[int, int, int]] = {}
@@ -341,14 +345,30 @@ def _checked(target: Path, *, refuse: bool = True) -> Edition:
         else:
             found[name] = identity
     held = {parent for name in found for parent in _parents(name)}
-    foreign += [(name, "est un dossier que bilan n'a pas créé") for name in folders - held]
-    if foreign and refuse:
-        name, why = min(foreign, key=lambda item: (item[0] == MANIFEST, item[0]))
+    strays = folders - held - {p for name, _ in foreign for p in _parents(name)}
+    foreign += [(name, "est un dossier que bilan n'a pas créé") for name in strays]
+    if foreign and refuse:  # named: a file rather than the manifest or a folder
+        name, why = min(foreign, key=lambda item: (item[0] in (MANIFEST, *strays), item[0]))
         raise _foreign(target, target / name, why, len(foreign) - 1)
     incomplete = {entry.format for name, entry in recorded.items() if name not in found}
     complete = {f: r for f, r in formats.items() if f not in incomplete}
+    if refuse:
+        _check_writable(target, folders)
     kept = {name: recorded[name] for name in found}
-    return Edition(target, kept, complete, found)
+    return Edition(target, kept, complete, found, frozenset(formats))
+
+
+def _check_writable(target: Path, folders: Collection[str]) -> None:
+    """Refuse an edition whose folders cannot be changed (made read-only to protect it, or
+    someone else's): it could be swapped out, but not removed afterwards."""
+    for folder in (target, *(target / name for name in sorted(folders))):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise UsageError(
+                f"impossible de remplacer « {display_path(target)} » : "
+                f"« {display_path(folder)} » est en lecture seule (droits insuffisants)",
+                "rendez-le modifiable (chmod -R u+w) si bilan doit le remplacer, ou "
+                "choisissez un autre dossier avec --out",
+            )
 
 
 def _foreign(target: Path, path: Path, why: str, more: int) -> ForeignFiles:
@@ -520,6 +540,8 @@ def _remove_edition(edition: Edition) -> None:
             continue
         if (info.st_ino, info.st_size, info.st_mtime_ns) == identity:
             os.unlink(path)
+    with suppress(FileNotFoundError):
+        os.unlink(top / STAGING_MARK)
     _, folders, _odd = _walk(top)
     if not _remove_folders(top, folders, keep=MANIFEST):
         return
@@ -582,7 +604,7 @@ def write_atomically(
     edition = read_edition(target)
     kept = set(edition.current(key)) - set(outputs)
     final = frozenset(outputs) | kept
-    dropped = frozenset(edition.formats) - final
+    dropped = edition.listed - final
     names: dict[str, tuple[str, bytes | None]] = {}
     for format_name, files in outputs.items():
         names.update({_safe_relative(n): (format_name, data) for n, data in files.items()})
@@ -608,7 +630,6 @@ def write_atomically(
         formats = {f: FormatRecord(key, tuple(sorted(final))) for f in outputs}
         formats.update({f: edition.formats[f] for f in kept})
         _write_manifest(staging, records, formats)
-        os.unlink(staging / STAGING_MARK)
         staging.chmod(0o755)
         identities = {n: (os.lstat(staging / n), r.sha256) for n, r in records.items()}
         latest = _checked(target)  # still bilan's own: nothing slipped in while rendering
@@ -623,8 +644,10 @@ def write_atomically(
         if isinstance(error, OSError):
             raise os_failure(error, f"« {display_path(target)} »") from None
         raise
-    if os.path.lexists(old):
-        _remove_edition(Edition(old, latest.files, latest.formats, latest.identities))
+    with suppress(OSError):  # the edition is in place; what is left is removed next time
+        os.unlink(target / STAGING_MARK)
+        if os.path.lexists(old):
+            _remove_edition(Edition(old, latest.files, latest.formats, latest.identities))
     _save_identities(target, identities)
     return Written(target, final, tuple(sorted(records)), dropped)
 
