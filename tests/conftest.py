@@ -9,21 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from bilan.catalogue import BASE
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 SOURCE = ROOT.parent / "shared" / "source" / "bilan-etape-2016.txt"
 
-COMMUNES = textwrap.dedent(
-    """\
-    metropole:
-      nom: Métropole test
-      population: 1000
-    communes:
-      - {id: alpha, nom: Alpha, insee: "34001"}
-      - {id: beta, nom: Bêta, insee: "34002"}
-      - {id: le-cres, nom: Le Crès, insee: "34090"}
-    """
-)
+COMMUNES = BASE["data/communes.yaml"]
+"""Three communes (the example folder's, see bilan.catalogue)."""
 
 
 def fiche(
@@ -89,3 +82,11 @@ def real_data(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(DATA, target)
     return target
+
+
+@pytest.fixture(autouse=True)
+def outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run as on a workstation, even in GitHub Actions or GitLab CI: without these
+    variables, the diagnostics format is text unless a test chooses otherwise."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("GITLAB_CI", raising=False)

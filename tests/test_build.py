@@ -26,9 +26,9 @@ import yaml
 from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
-from bilan.build import InvalidData
-from bilan.buildcache import CACHE_DIR
 from bilan.cli import app
+from bilan.errors import InvalidData
+from bilan.incremental import CACHE_DIR
 from bilan.models import THEMES
 from bilan.writer import MANIFEST
 from tests.conftest import DATA

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from bilan.cli import app
 from bilan.dataset import load_dataset
 from bilan.figures import compute
-from bilan.render import number
+from bilan.french import number
 from tests.conftest import DATA
 
 runner = CliRunner()

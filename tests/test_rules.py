@@ -167,7 +167,7 @@ def test_duplicate_commune_id_in_communes_file(make_data: DataMaker) -> None:
     diag = only(make_data(communes=communes))
     assert (Path(diag.path).name, diag.code, diag.line, diag.column) == (
         "communes.yaml",
-        "R012",
+        "R014",
         4,
         10,
     )

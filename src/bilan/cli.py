@@ -2,29 +2,112 @@
 
 Commands parse their options, call one library function and print. Heavy modules
 (Jinja, markdown-it, WeasyPrint) are imported inside the commands that need them, so
-that ``bilan validate`` starts fast. Errors in the data are diagnostics (exit 1); a
-missing folder or a wrong option is a usage error (exit 2); a Python traceback only
-with ``--debug``.
+that ``bilan validate`` starts fast. Errors in the data are diagnostics (exit 1), which
+validate, build and stats print through the same reporter (:func:`show_diagnostics`); a
+missing folder or a wrong option is a usage error (exit 2); an unexpected error is a bug
+report, with the command to rerun with ``--debug``, the only way to a Python traceback.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
+from collections.abc import Callable, Sequence
 from enum import StrEnum
+from importlib.metadata import PackageNotFoundError, metadata
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 import typer
 
 from bilan import __version__
-from bilan.cli_french import FrenchGroup
-from bilan.diagnostics import printable
-from bilan.errors import BilanError, interruptions_as_errors, os_failure
+from bilan.cli_french import FrenchBadParameter, FrenchCommand, FrenchGroup
+from bilan.diagnostics import Diagnostic, printable
+from bilan.errors import BilanError, InvalidData, interruptions_as_errors, os_failure
+from bilan.outputs import FORMATS as OUTPUT_FORMATS
+from bilan.reporters import CODE_QUALITY_FILE, REPORTERS, choose_reporter
+from bilan.typer_click import ClickException, Context
+
+_ARGS = "bilan.args"
+"""Where the root context keeps the arguments it was given (to rerun them with --debug)."""
+
+
+def issue_tracker() -> str | None:
+    """Where to report a bug: the ``Issues`` URL of the package's metadata
+    (``[project.urls]`` of pyproject.toml, its one place)."""
+    try:
+        urls = metadata("bilan").get_all("Project-URL") or []
+    except PackageNotFoundError:  # pragma: no cover - run from a bare source tree
+        return None
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "issues":
+            return str(url).strip()
+    return None
+
+
+def report_bug(error: Exception, rerun: Sequence[str]) -> None:
+    """An unexpected error, told as a bug of bilan: what broke, the command that shows the
+    trace (``rerun``), where to report it. No trace here: only with --debug."""
+    where = issue_tracker()
+    lines = [
+        f"erreur interne : {type(error).__name__}: {error}",
+        "C'est un défaut de bilan lui-même, pas une erreur dans vos données ni dans la commande.",
+        "Pour afficher la trace complète, relancez la même commande avec --debug :",
+        f"    {shlex.join(rerun)}",
+        f"puis signalez le problème, en joignant cette trace : {where}"
+        if where
+        else "puis signalez le problème à l'équipe qui maintient bilan, en joignant cette trace.",
+    ]
+    for line in lines:
+        typer.echo(printable(line), err=True)
+
+
+def fail(error: BilanError) -> NoReturn:
+    """Print a user-facing error in French and exit with its status."""
+    typer.echo(printable(f"erreur : {error.message}"), err=True)
+    if error.hint:
+        typer.echo(printable(f"Conseil : {error.hint}"), err=True)
+    raise typer.Exit(error.exit_code)
+
+
+class BilanGroup(FrenchGroup):
+    """The group of ``bilan``'s commands: known errors become French messages and their
+    exit status, unknown ones a bug report; a Python trace only with ``--debug``."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Context | None = None, **extra: Any
+    ) -> Context:
+        given = tuple(args)
+        context = super().make_context(info_name, args, parent, **extra)
+        context.meta[_ARGS] = given
+        return context
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BilanError as error:
+            fail(error)
+        except (ClickException, typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:  # output piped into `head`: stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
+        except OSError as error:  # a permission, a full disk: not a bug, said in French
+            if ctx.params.get("debug"):
+                raise
+            fail(os_failure(error, f"« {error.filename} »" if error.filename else "un fichier"))
+        except Exception as error:
+            if ctx.params.get("debug"):
+                raise
+            report_bug(error, [ctx.info_name or "bilan", "--debug", *ctx.meta.get(_ARGS, ())])
+            raise typer.Exit(1) from None
+
 
 app = typer.Typer(
     name="bilan",
-    cls=FrenchGroup,
+    cls=BilanGroup,
     help="Bilan annuel du schéma de mutualisation : vérifie les fiches-actions et produit le rapport.",
     no_args_is_help=True,
     add_completion=True,
@@ -33,22 +116,57 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_state = {"debug": False}
+Function = TypeVar("Function", bound=Callable[..., Any])
 
 
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
-    gitlab = "gitlab"
+def command() -> Callable[[Function], Function]:
+    """``@app.command()`` with bilan's French command class."""
+    return app.command(cls=FrenchCommand)
 
 
+# readable=False: typer's own check of a path says « not readable » in English and names no
+# reason; the library says why, in French (bilan.dataset, bilan.writer).
 DataOption = Annotated[
     Path,
     typer.Option(
-        "--data", help="Dossier des données (fiches, communes, rapports).", show_default=True
+        "--data",
+        help="Dossier des données (fiches, communes, rapports).",
+        show_default=True,
+        readable=False,
     ),
 ]
+
+
+def _reporter_name(value: str | None) -> str | None:
+    if value is not None and value not in REPORTERS:
+        raise FrenchBadParameter(
+            f"« {printable(value)} » ne fait pas partie des formats possibles "
+            f"({', '.join(REPORTERS)})"
+        )
+    return value
+
+
+def diagnostics_option(*names: str) -> Any:
+    """The choice of a diagnostics format (see bilan.reporters), the same for every command."""
+    return typer.Option(
+        *names,
+        metavar="FORMAT",
+        callback=_reporter_name,
+        autocompletion=lambda: list(REPORTERS),
+        show_default=False,
+        help=f"Format des messages sur les données : {', '.join(REPORTERS)} (voir "
+        "docs/diagnostics.md). Par défaut : github dans GitHub Actions ; dans GitLab CI, text "
+        f"et le rapport Code Quality dans {CODE_QUALITY_FILE} ; sinon text.",
+    )
+
+
+def show_diagnostics(
+    diagnostics: Sequence[Diagnostic], files: int, chosen: str | None, *, err: bool
+) -> None:
+    """What the validation found, and its summary, in the format ``chosen`` (else the
+    CI's, else text): the same for validate, build and stats."""
+    reporter = choose_reporter(chosen, os.environ, Path.cwd())
+    reporter.report(diagnostics, files, lambda text: typer.echo(text, err=err))
 
 
 def _version(value: bool) -> None:
@@ -71,54 +189,14 @@ def main(
     ] = False,
 ) -> None:
     """Bilan annuel du schéma de mutualisation (article L5211-39-1 du CGCT)."""
-    _state["debug"] = debug
 
 
-def fail(error: BilanError) -> NoReturn:
-    """Print a user-facing error in French and exit with its status."""
-    typer.echo(printable(f"erreur : {error.message}"), err=True)
-    if error.hint:
-        typer.echo(printable(f"Conseil : {error.hint}"), err=True)
-    raise typer.Exit(error.exit_code)
-
-
-def guarded(run: object) -> None:
-    """Call ``run`` and turn known errors into messages, unknown ones into a short notice."""
-    try:
-        run()  # type: ignore[operator]
-    except BilanError as error:
-        fail(error)
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
-        raise
-    except BrokenPipeError:  # output piped into `head`: stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise typer.Exit(1) from None
-    except OSError as error:  # a folder that vanished, a permission: said in French
-        if _state["debug"]:
-            raise
-        fail(os_failure(error, f"« {error.filename} »" if error.filename else "un fichier"))
-    except Exception as error:
-        if _state["debug"]:
-            raise
-        typer.echo(printable(f"erreur interne : {type(error).__name__}: {error}"), err=True)
-        typer.echo(
-            "Relancez avec « bilan --debug … » pour la trace complète, et signalez le problème.",
-            err=True,
-        )
-        raise typer.Exit(1) from None
-
-
-@app.command()
+@command()
 def validate(
     data: DataOption = Path("data"),
     output_format: Annotated[
-        OutputFormat,
-        typer.Option(
-            "--format",
-            "-f",
-            help="Format de sortie : text, json, github (annotations) ou gitlab (Code Quality).",
-        ),
-    ] = OutputFormat.text,
+        str | None, diagnostics_option("--format", "-f", "--diagnostics")
+    ] = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Les avertissements font aussi échouer la vérification."),
@@ -142,50 +220,36 @@ def validate(
     (ou des avertissements avec --strict), 2 si la commande est mal appelée.
     """
 
-    def run() -> None:
-        from bilan import diagnostics as diag
-        from bilan.validate import validate_data
+    from bilan.validate import validate_data
 
-        result = validate_data(data, jobs=jobs)
-        found = result.diagnostics
-        if output_format is OutputFormat.json:
-            typer.echo(diag.render_json(found, result.files))
-        elif output_format is OutputFormat.github:
-            if found:
-                typer.echo(diag.render_github(found))
-            typer.echo(diag.summary(found, result.files))
-        elif output_format is OutputFormat.gitlab:
-            typer.echo(diag.render_gitlab(found))
-        else:
-            if found:
-                typer.echo(diag.render_text(found, Path.cwd()))
-            typer.echo(diag.summary(found, result.files))
-        if not result.ok or (strict and found):
-            raise typer.Exit(1)
-
-    guarded(run)
+    result = validate_data(data, jobs=jobs)
+    show_diagnostics(result.diagnostics, result.files, output_format, err=False)
+    if not result.ok or (strict and result.diagnostics):
+        raise typer.Exit(1)
 
 
-class BuildFormat(StrEnum):
-    html = "html"
-    md = "md"
-    data = "data"
-    pdf = "pdf"
+BuildFormat = StrEnum("BuildFormat", {name: name for name in OUTPUT_FORMATS})  # type: ignore[misc]
+"""The output formats of the registry (bilan.outputs), as the option's choices."""
 
 
-@app.command()
+@command()
 def build(
     year: Annotated[
         int, typer.Option("--year", "-y", help="Année du bilan à construire, par exemple 2016.")
     ],
     data: DataOption = Path("data"),
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Dossier de sortie ; le rapport va dans OUT/ANNÉE/.")
+        Path,
+        typer.Option(
+            "--out", "-o", help="Dossier de sortie ; le rapport va dans OUT/ANNÉE/.", readable=False
+        ),
     ] = Path("build"),
     templates: Annotated[
         Path | None,
         typer.Option(
-            "--templates", help="Dossier de gabarits personnalisés, consulté avant ceux du projet."
+            "--templates",
+            help="Dossier de gabarits personnalisés, consulté avant ceux du projet.",
+            readable=False,
         ),
     ] = None,
     formats: Annotated[
@@ -193,7 +257,9 @@ def build(
         typer.Option(
             "--format",
             "-f",
-            help="Sorties à produire (répétable) : html, md, data, pdf. Par défaut : toutes.",
+            help="Sorties à produire (répétable) : "
+            + " ; ".join(f"{f.name}, {f.description}" for f in OUTPUT_FORMATS.values())
+            + ". Par défaut : toutes.",
         ),
     ] = None,
     no_cache: Annotated[
@@ -204,6 +270,7 @@ def build(
             "dans OUT/.bilan-cache/ (fiches vérifiées, pages inchangées).",
         ),
     ] = False,
+    diagnostics: Annotated[str | None, diagnostics_option("--diagnostics")] = None,
 ) -> None:
     """Construit le rapport d'une année : site HTML, PDF, Markdown et données ouvertes.
 
@@ -211,41 +278,33 @@ def build(
     précédent reste en place.
     """
 
-    def run() -> None:
-        from bilan import diagnostics as diag
-        from bilan.build import FORMATS, BuildOptions, InvalidData
-        from bilan.build import build as run_build
+    from bilan.build import BuildOptions
+    from bilan.build import build as run_build
 
-        chosen = frozenset(f.value for f in formats) if formats else frozenset(FORMATS)
-        options = BuildOptions(
-            year=year,
-            data=data,
-            out=out,
-            templates=templates,
-            formats=chosen,
-            pdf_requested=bool(formats) and "pdf" in chosen,
-            cache=not no_cache,
-        )
-        try:
-            with interruptions_as_errors("construction"):
-                result = run_build(options)
-        except InvalidData as error:
-            typer.echo(diag.render_text(error.diagnostics, Path.cwd()), err=True)
-            typer.echo(
-                diag.summary(error.diagnostics, len({d.path for d in error.diagnostics})), err=True
-            )
-            raise
-        if result.diagnostics:
-            typer.echo(diag.render_text(result.diagnostics, Path.cwd()), err=True)
-        for notice in result.notices:
-            typer.echo(f"avertissement : {notice}", err=True)
-        count = len(result.files)
-        plural = "s" if count > 1 else ""
-        typer.echo(f"Rapport {year} construit dans {result.target}/ ({count} fichier{plural}).")
-        if "html" in result.formats:
-            typer.echo(f"Ouvrir : {result.target / 'index.html'}")
-
-    guarded(run)
+    requested = frozenset(str(f.value) for f in formats or ())
+    options = BuildOptions(
+        year=year,
+        data=data,
+        out=out,
+        templates=templates,
+        formats=requested or frozenset(OUTPUT_FORMATS),
+        requested=requested,
+        cache=not no_cache,
+    )
+    try:
+        with interruptions_as_errors("construction"):
+            result = run_build(options)
+    except InvalidData as error:
+        show_diagnostics(error.diagnostics, error.files, diagnostics, err=True)
+        raise
+    show_diagnostics(result.diagnostics, result.checked, diagnostics, err=True)
+    for notice in result.notices:
+        typer.echo(f"avertissement : {notice}", err=True)
+    count = len(result.files)
+    plural = "s" if count > 1 else ""
+    typer.echo(f"Rapport {year} construit dans {result.target}/ ({count} fichier{plural}).")
+    if "html" in result.formats:
+        typer.echo(f"Ouvrir : {result.target / 'index.html'}")
 
 
 class StatsFormat(StrEnum):
@@ -253,7 +312,7 @@ class StatsFormat(StrEnum):
     json = "json"
 
 
-@app.command()
+@command()
 def stats(
     year: Annotated[
         int,
@@ -264,6 +323,7 @@ def stats(
         StatsFormat,
         typer.Option("--format", "-f", help="Présentation : table (texte lisible) ou json."),
     ] = StatsFormat.table,
+    diagnostics: Annotated[str | None, diagnostics_option("--diagnostics")] = None,
 ) -> None:
     """Affiche les chiffres consolidés d'une année, ceux que montre le rapport.
 
@@ -271,22 +331,19 @@ def stats(
     aucun chiffre n'est affiché.
     """
 
-    def run() -> None:
-        from bilan import diagnostics as diag
-        from bilan.stats import InvalidData, to_json, to_table, year_figures
+    from bilan.stats import to_json, to_table, year_figures
 
-        try:
-            figures = year_figures(data, year)
-        except InvalidData as error:
-            typer.echo(diag.render_text(error.diagnostics, Path.cwd()), err=True)
-            typer.echo(diag.summary(error.diagnostics, error.files), err=True)
-            raise
-        typer.echo(to_json(figures) if output_format is StatsFormat.json else to_table(figures))
-
-    guarded(run)
+    try:
+        found = year_figures(data, year)
+    except InvalidData as error:
+        show_diagnostics(error.diagnostics, error.files, diagnostics, err=True)
+        raise
+    show_diagnostics(found.diagnostics, found.files, diagnostics, err=True)
+    figures = found.figures
+    typer.echo(to_json(figures) if output_format is StatsFormat.json else to_table(figures))
 
 
-@app.command()
+@command()
 def new(
     kind: Annotated[
         Literal["existante", "prospective"],
@@ -335,21 +392,17 @@ def new(
     (par exemple p13-reseau-thematique-sport.yaml). Une fiche existante n'est jamais
     remplacée, et un numéro déjà décrit par une autre fiche est refusé.
     """
+    from bilan.dataset import display_path
+    from bilan.skeleton import create
 
-    def run() -> None:
-        from bilan.dataset import display_path
-        from bilan.skeleton import create
-
-        made = create(data, kind, number, title, year, themes or [])
-        typer.echo(f"Fiche créée : {display_path(made.path)} (bilan {made.year}).")
-        for notice in made.notices:
-            typer.echo(f"avertissement : {notice}", err=True)
-        typer.echo("Complétez-la, puis lancez « bilan validate ».")
-
-    guarded(run)
+    made = create(data, kind, number, title, year, themes or [])
+    typer.echo(f"Fiche créée : {display_path(made.path)} (bilan {made.year}).")
+    for notice in made.notices:
+        typer.echo(f"avertissement : {notice}", err=True)
+    typer.echo("Complétez-la, puis lancez « bilan validate ».")
 
 
-@app.command()
+@command()
 def schema(
     name: Annotated[
         Literal["fiche", "communes"],
@@ -374,14 +427,10 @@ def schema(
     Les éditeurs (VS Code et son extension YAML) s'en servent pour compléter et vérifier
     les champs pendant la saisie. « make schemas » régénère ceux du dépôt (schemas/).
     """
+    from bilan.schema import render, write
 
-    def run() -> None:
-        from bilan.schema import render, write
-
-        if out is None:
-            typer.echo(render(name), nl=False)
-            return
-        write(name, out)
-        typer.echo(f"Schéma écrit : {out}")
-
-    guarded(run)
+    if out is None:
+        typer.echo(render(name), nl=False)
+        return
+    write(name, out)
+    typer.echo(f"Schéma écrit : {out}")

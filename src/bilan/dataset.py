@@ -11,113 +11,94 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
 from bilan.diagnostics import Diagnostic, Severity
+from bilan.document import Document
 from bilan.errors import UsageError, reason
 from bilan.leftovers import is_copy, is_editor_file
+from bilan.modelerrors import check_model
 from bilan.models import Action, CommunesFile, Fiche
-from bilan.validation import check_model
+from bilan.sourcetext import MAX_BYTES, too_large
 from bilan.workers import choose_jobs, gc_paused, ordered_map
-from bilan.yamlio import MAX_BYTES, Document, decode, load_bytes, too_large
+from bilan.yamlio import load_bytes
 
 ACTIONS_DIR = "actions"
 COMMUNES_FILE = "communes.yaml"
 REPORTS_DIR = "rapports"
 
 
-class FicheStore(Protocol):
-    """The fiches an earlier build validated, by the hash of their file's bytes (see
-    :mod:`bilan.buildcache`): what the store knows is neither parsed nor validated again."""
+class FicheSource(Protocol):
+    """A valid fiche as the layers above see it: its names, the hash of its file's bytes
+    (what determines it), its actions, the model and the document it was read from (for
+    positions). Loaded eagerly by default (:class:`LoadedFiche`); a faster implementation
+    may read the model only when asked."""
 
-    def known(self) -> frozenset[str]:
-        """The hashes of the fiches the store holds."""
+    @property
+    def stem(self) -> str:
+        """The file's name without ``.yaml``."""
         ...
 
-    def summary(self, digest: str) -> tuple[str, tuple[Action, ...]]:
-        """The id and actions of a known fiche, without reading the whole of it."""
+    @property
+    def shown(self) -> str:
+        """The file's path as the user sees it."""
         ...
 
-    def fiche(self, digest: str) -> Fiche: ...
+    @property
+    def digest(self) -> str:
+        """Hash of the file's bytes."""
+        ...
 
-    def add(self, digest: str, fiche: Fiche) -> None: ...
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def actions(self) -> Sequence[Action]: ...
+
+    @property
+    def fiche(self) -> Fiche: ...
+
+    @property
+    def doc(self) -> Document: ...
 
 
+@dataclass(frozen=True)
 class LoadedFiche:
-    """A valid fiche and the document it was read from (for positions).
+    """A fiche read and validated from its file."""
 
-    A fiche the build cache knows is read lazily: its id and actions from the cache's
-    summary, its model and its text (for positions) only when something asks, which, for
-    a fiche whose file did not change, an incremental build never does."""
-
-    def __init__(
-        self,
-        stem: str,
-        digest: str = "",
-        *,
-        doc: Document | None = None,
-        fiche: Fiche | None = None,
-        store: FicheStore | None = None,
-        shown: str = "",
-        raw: bytes = b"",
-    ) -> None:
-        self.stem = stem
-        self.digest = digest
-        """Hash of the file's bytes: what the build cache knows the fiche by, and what the
-        key of an edition is made of (see :func:`bilan.build.edition_key`)."""
-        if doc is not None:
-            self.doc = doc
-            shown = doc.path
-        if fiche is not None:
-            self.fiche = fiche
-        self.shown = shown
-        self._store = store
-        self._raw = raw
-
-    @cached_property
-    def fiche(self) -> Fiche:
-        assert self._store is not None
-        try:
-            return self._store.fiche(self.digest)
-        except ValueError:  # a damaged cache: the file's bytes validated before, again
-            return self._parsed()
-
-    def _parsed(self) -> Fiche:
-        doc, _found = load_bytes(self._raw, self.shown)
-        fiche = None if doc is None else check_model(doc, Fiche)[0]
-        if fiche is None:
-            raise UsageError(
-                f"cache de construction incohérent pour {self.shown}",
-                "relancez la commande avec --no-cache",
-            )
-        return fiche
-
-    @cached_property
-    def doc(self) -> Document:
-        text, _found = decode(self._raw, self.shown)  # decoded without error before
-        assert text is not None
-        return Document.unread(self.shown, text)
-
-    @cached_property
-    def _summary(self) -> tuple[str, tuple[Action, ...]]:
-        if "fiche" not in self.__dict__ and self._store is not None:
-            try:
-                return self._store.summary(self.digest)
-            except ValueError:
-                pass  # a damaged cache: read the whole fiche
-        return self.fiche.id, tuple(self.fiche.actions)
+    stem: str
+    shown: str
+    digest: str
+    fiche: Fiche
+    doc: Document
 
     @property
     def id(self) -> str:
-        return self._summary[0]
+        return self.fiche.id
 
     @property
     def actions(self) -> Sequence[Action]:
-        return self._summary[1]
+        return self.fiche.actions
+
+
+@dataclass(frozen=True)
+class FicheFile:
+    """The bytes of one fiche file, read but not parsed."""
+
+    stem: str
+    shown: str
+    raw: bytes
+    digest: str
+
+
+Parsed = tuple[FicheSource | None, list[Diagnostic]]
+FicheParser = Callable[[Sequence[FicheFile], int | None], Iterable[Parsed]]
+"""Files → fiches (or why not), in the order of the files; ``jobs``: see
+:func:`parse_fiches`."""
 
 
 @dataclass
@@ -127,18 +108,15 @@ class DataSet:
     root: Path
     communes: CommunesFile | None = None
     communes_doc: Document | None = None
-    fiches: list[LoadedFiche] = field(default_factory=list)
+    fiches: list[FicheSource] = field(default_factory=list)
     files: int = 0
     unloaded: int = 0
     """Fiche files that could not be read or validated (their actions are unknown)."""
 
-    def fiche_by_id(self) -> dict[str, LoadedFiche]:
-        return {item.id: item for item in self.fiches}
-
     @cached_property
-    def action_places(self) -> dict[tuple[str, int], list[tuple[LoadedFiche, int]]]:
+    def action_places(self) -> dict[tuple[str, int], list[tuple[FicheSource, int]]]:
         """Where each action (type, number) is described: its fiches, and its index there."""
-        places: dict[tuple[str, int], list[tuple[LoadedFiche, int]]] = {}
+        places: dict[tuple[str, int], list[tuple[FicheSource, int]]] = {}
         for item in self.fiches:
             for index, action in enumerate(item.actions):
                 places.setdefault((action.type, action.numero), []).append((item, index))
@@ -254,22 +232,19 @@ def unreadable(shown: str, exc: OSError) -> Diagnostic:
 
 
 def load_dataset(
-    data_dir: Path, jobs: int | None = None, cache: FicheStore | None = None
+    data_dir: Path, jobs: int | None = None, parse: FicheParser | None = None
 ) -> tuple[DataSet, list[Diagnostic]]:
     """Load and validate, file by file, everything the data folder holds.
 
-    The fiches are read and parsed by ``jobs`` processes (default: the cores available,
-    one for a small folder), then validated here, in file-name order: the result is the
-    same whatever the number of processes. ``cache`` gives the fiches whose bytes did not
-    change, unparsed (read lazily, see :class:`LoadedFiche`), and receives the others.
+    The fiche files are read here, in file-name order, then turned into fiches by
+    ``parse`` (default :func:`parse_fiches`): the result is the same whatever the parser
+    and the number of processes it uses.
     """
     with gc_paused():
-        return _load(data_dir, jobs, cache)
+        return _load(data_dir, jobs, parse or parse_fiches)
 
 
-def _load(
-    data_dir: Path, jobs: int | None, cache: FicheStore | None
-) -> tuple[DataSet, list[Diagnostic]]:
+def _load(data_dir: Path, jobs: int | None, parse: FicheParser) -> tuple[DataSet, list[Diagnostic]]:
     check_data_folder(data_dir)
     communes_path = data_dir / COMMUNES_FILE
     if not communes_path.is_file():
@@ -295,37 +270,25 @@ def _load(
 
     actions_dir = data_dir / ACTIONS_DIR
     names = sorted(name for name in listing(actions_dir) if not is_editor_file(name))
-    entries = [actions_dir / name for name in names]
-    known = None if cache is None else cache.known()
     folder = _shown_prefix(actions_dir)
     inside = actions_dir.resolve().is_relative_to(data_dir.resolve())
-    # By default, processes only for many files to parse: a file the cache knows is read
-    # and hashed, faster than its bytes would travel back from another process.
-    to_parse = len(entries) - (len(known) if known is not None else 0)
-    jobs = choose_jobs(jobs, len(entries)) if jobs is not None else choose_jobs(None, to_parse)
-    read = ordered_map(read_entry, entries, jobs, data_dir, known, inside, folder)
-    for path, (counted, read_doc, found, digest) in zip(entries, read, strict=True):
+    files: list[FicheFile] = []
+    for name in names:
+        counted, raw, found = read_entry(actions_dir / name, data_dir, inside, folder)
         dataset.files += counted
         diagnostics += found
-        if isinstance(read_doc, bytes):  # known to the cache: valid when last read
-            assert cache is not None
-            shown = _shown_in(folder, path)
-            dataset.fiches.append(
-                LoadedFiche(path.stem, digest, store=cache, shown=shown, raw=read_doc)
-            )
-            continue
-        doc = read_doc
-        if doc is None:
-            dataset.unloaded += counted
-            continue
-        fiche, found = check_model(doc, Fiche)
-        diagnostics += found
-        if fiche is None:
+        if raw is not None:
+            digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+            shown = _shown_in(folder, actions_dir / name)
+            files.append(FicheFile(Path(name).stem, shown, raw, digest))
+        elif counted:
             dataset.unloaded += 1
-            continue
-        if cache is not None:
-            cache.add(digest, fiche)
-        dataset.fiches.append(LoadedFiche(path.stem, digest, doc=doc, fiche=fiche))
+    for item, found in parse(files, jobs):
+        diagnostics += found
+        if item is None:
+            dataset.unloaded += 1
+        else:
+            dataset.fiches.append(item)
     return dataset, diagnostics
 
 
@@ -357,6 +320,26 @@ def listing(folder: Path) -> list[str]:
         ) from None
 
 
+def parse_fiches(files: Sequence[FicheFile], jobs: int | None = None) -> Iterator[Parsed]:
+    """Parse and validate each file: the YAML by ``jobs`` processes (default: the cores
+    available, one for a small folder), the models here, in order."""
+    documents = ordered_map(_document, files, choose_jobs(jobs, len(files)))
+    for file, (doc, found) in zip(files, documents, strict=True):
+        if doc is None:
+            yield None, found
+            continue
+        fiche, more = check_model(doc, Fiche)
+        if fiche is None:
+            yield None, found + more
+        else:
+            yield LoadedFiche(file.stem, file.shown, file.digest, fiche, doc), found + more
+
+
+def _document(file: FicheFile) -> tuple[Document | None, list[Diagnostic]]:
+    """Runs in the worker processes: parsing only, no validation."""
+    return load_bytes(file.raw, file.shown)
+
+
 def _shown_prefix(folder: Path) -> str | None:
     """How :func:`display_path` shows the files directly in ``folder``: the folder as shown
     and a slash (nothing in the working directory), or None when shown as given. Worked
@@ -372,41 +355,33 @@ def _shown_in(prefix: str | None, path: Path) -> str:
 
 
 def read_entry(
-    path: Path,
-    data_dir: Path,
-    known: frozenset[str] | None,
-    folder_inside: bool,
-    prefix: str | None,
-) -> tuple[bool, Document | bytes | None, list[Diagnostic], str]:
-    """One entry of the actions folder: whether it counts as a fiche file, its document,
-    what went wrong, and, with a build cache, the hash of its bytes: for a file whose hash
-    is ``known`` (a fiche in the cache), its bytes, unparsed. Runs in the worker processes:
-    no validation here. ``folder_inside``: see :func:`read_bytes`; ``prefix``: see
+    path: Path, data_dir: Path, folder_inside: bool, prefix: str | None
+) -> tuple[bool, bytes | None, list[Diagnostic]]:
+    """One entry of the actions folder: whether it counts as a fiche file, its bytes, and
+    what went wrong. ``folder_inside``: see :func:`read_bytes`; ``prefix``: see
     :func:`_shown_prefix`."""
     shown = _shown_in(prefix, path)
     if is_copy(path.name):  # e05_LOCAL_123.yaml, left by a merge: not a second fiche
-        return False, None, [not_a_fiche(path, shown)], ""
+        return False, None, [not_a_fiche(path, shown)]
     raw = _read_plain(path) if folder_inside and path.suffix == ".yaml" else None
     if raw is not None:
-        return _parse_entry(raw, shown, known)
+        return True, raw, []
     if path.suffix != ".yaml" or not (path.is_file() or path.is_symlink()):
-        return False, None, [not_a_fiche(path, shown)], ""
+        return False, None, [not_a_fiche(path, shown)]
     raw, found = read_bytes(path, data_dir, folder_inside=folder_inside, shown=shown)
-    if raw is None:
-        return True, None, found, ""
-    return _parse_entry(raw, shown, known)
+    return True, raw, found
 
 
 def not_a_fiche(path: Path, shown: str) -> Diagnostic:
-    """F002 for what the actions folder holds besides fiches: a warning for a backup or
-    merge copy (see :mod:`bilan.leftovers`), an error for anything else, with the name to
+    """What the actions folder holds besides fiches: F007, a warning, for a backup or merge
+    copy (see :mod:`bilan.leftovers`); F002, an error, for anything else, with the name to
     give a fiche saved as ``.yml`` or ``.YAML``."""
     if is_copy(path.name):
         return Diagnostic(
             shown,
             0,
             0,
-            "F002",
+            "F007",
             Severity.WARNING,
             "fichier ignoré : copie de sauvegarde ou reste d'une fusion",
             "supprimez-la quand vous n'en avez plus besoin (seuls les fichiers « .yaml » sont lus)",
@@ -423,13 +398,3 @@ def not_a_fiche(path: Path, shown: str) -> Diagnostic:
         if rename
         else "renommez-le en « .yaml » s'il s'agit d'une fiche, sinon déplacez-le",
     )
-
-
-def _parse_entry(
-    raw: bytes, shown: str, known: frozenset[str] | None
-) -> tuple[bool, Document | bytes | None, list[Diagnostic], str]:
-    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()  # also keys the edition
-    if known is not None and digest in known:
-        return True, raw, [], digest  # the same bytes loaded without error before
-    doc, found = load_bytes(raw, shown)
-    return True, doc, found, digest

@@ -5,9 +5,13 @@ from __future__ import annotations
 import errno
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bilan.diagnostics import Diagnostic
 
 
 class BilanError(Exception):
@@ -121,3 +125,16 @@ def interruptions_as_errors(what: str) -> Iterator[None]:
     finally:
         if main:
             signal.signal(signal.SIGTERM, previous)
+class InvalidData(BilanError):
+    """The data does not validate: the command stops before using it.
+
+    It carries what the validation found and how many files it read, so that ``build`` and
+    ``stats`` print the very diagnostics and summary that ``bilan validate`` prints."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], files: int, consequence: str) -> None:
+        super().__init__(
+            f"les données contiennent des erreurs : {consequence}",
+            "corrigez-les (bilan validate les liste toutes), puis relancez",
+        )
+        self.diagnostics = list(diagnostics)
+        self.files = files

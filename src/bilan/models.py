@@ -318,3 +318,7 @@ class Section(Model):
     """Position de la partie dans le rapport."""
     signature: list[Text] = []
     """Lignes de signature (édito)."""
+    ajout_calcule: Literal["chiffres", "actions-par-theme"] | None = None
+    """Contenu calculé à partir des fiches, placé après le texte de la partie : « chiffres »
+    (les chiffres de l'année : tableaux et graphiques) ou « actions-par-theme » (le tableau
+    des actions par thème)."""

@@ -18,10 +18,11 @@ from bilan.dataset import REPORTS_DIR, display_path, listing, read_bytes, read_f
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
 from bilan.leftovers import is_leftover
+from bilan.modelerrors import check_model
 from bilan.models import ReportMeta, Section
 from bilan.references import plain_references
-from bilan.validation import check_model
-from bilan.yamlio import decode, load_bytes
+from bilan.sourcetext import decode
+from bilan.yamlio import load_bytes
 
 if TYPE_CHECKING:
     from jinja2 import nodes

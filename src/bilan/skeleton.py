@@ -18,10 +18,11 @@ from pathlib import Path
 from bilan.dataset import ACTIONS_DIR, check_data_folder, display_path, listing, read_file
 from bilan.errors import BilanError, UsageError, reason
 from bilan.leftovers import is_leftover
+from bilan.modelerrors import check_model
 from bilan.models import CATEGORIES, ETATS, THEMES, Fiche
 from bilan.narrative import report_years
-from bilan.validation import check_model
-from bilan.yamlio import MAX_BYTES, load_bytes
+from bilan.sourcetext import MAX_BYTES
+from bilan.yamlio import load_bytes
 
 PREFIXES = {"existante": "e", "prospective": "p"}
 """First letter of a fiche id, by action type (e01-…, p11-…)."""

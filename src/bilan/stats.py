@@ -8,36 +8,37 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bilan.diagnostics import Diagnostic
-from bilan.errors import BilanError
+from bilan.errors import InvalidData
 from bilan.figures import compute
+from bilan.french import number
 from bilan.models import PHASES
-from bilan.render import number
 from bilan.validate import validate_data
 
 
-class InvalidData(BilanError):
-    """The data does not validate: no figure is computed from it."""
+@dataclass(frozen=True)
+class YearFigures:
+    """The figures of a year, and what their validation found (warnings only)."""
 
-    def __init__(self, diagnostics: list[Diagnostic], files: int) -> None:
-        super().__init__(
-            "les données contiennent des erreurs : chiffres non calculés",
-            "corrigez-les (bilan validate les liste toutes), puis relancez",
-        )
-        self.diagnostics = diagnostics
-        self.files = files
+    figures: dict[str, Any]
+    diagnostics: list[Diagnostic]
+    files: int
+    """How many files the validation read (the count of its summary)."""
 
 
-def year_figures(data_dir: Path, year: int) -> dict[str, Any]:
-    """Validate as ``bilan build`` does, then compute the figures of ``year``."""
+def year_figures(data_dir: Path, year: int) -> YearFigures:
+    """Validate as ``bilan build`` does, then compute the figures of ``year``; raise
+    InvalidData (with what the validation found) if the data has errors."""
     validation = validate_data(data_dir, years=[year])
     communes = validation.dataset.communes
     if not validation.ok or communes is None:
-        raise InvalidData(validation.diagnostics, validation.files)
-    return compute([item.fiche for item in validation.dataset.fiches], communes, year)
+        raise InvalidData(validation.diagnostics, validation.files, "chiffres non calculés")
+    figures = compute([item.fiche for item in validation.dataset.fiches], communes, year)
+    return YearFigures(figures, validation.diagnostics, validation.files)
 
 
 def to_json(figures: dict[str, Any]) -> str:

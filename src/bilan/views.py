@@ -1,7 +1,9 @@
-"""What the templates display, prepared in Python: labels, calendar grids, navigation.
+"""What an edition displays, prepared in Python: labels, calendar grids, parts, charts.
 
-Templates receive these frozen values and only lay them out; nothing is computed in
-Jinja beyond loops and conditions.
+Templates receive these values and only lay them out; nothing is computed in Jinja
+beyond loops and conditions. A fiche view is known by what determines it (its file, the
+year, the calendar window: :meth:`FicheView.identity`), and reads its fiche only when a
+template asks, so that the fiches a build takes from its cache are never read.
 """
 
 from __future__ import annotations
@@ -9,13 +11,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import pairwise
 from typing import Any
 
-from bilan.dataset import LoadedFiche
-from bilan.figures import phase_at_year_end
-from bilan.models import THEMES, Action, Cell, Fiche, Quarter, Report
+from markupsafe import Markup
+
+from bilan import charts
+from bilan.dataset import FicheSource
+from bilan.french import count, finalize_figure
+from bilan.keys import digest
+from bilan.models import PHASES, THEMES, Action, Cell, CommunesFile, Fiche, Report, ReportMeta
+from bilan.narrative import Narrative, render_text
 from bilan.quarters import quarter_index, quarter_label, quarter_span
+
+TYPE_PARTS = {
+    "existante": ("cooperations-existantes", "Les coopérations existantes"),
+    "prospective": ("cooperations-en-devenir", "Les coopérations en devenir"),
+}
+"""The parts of the detailed annex, one per action type: anchor and title."""
 
 
 @dataclass(frozen=True)
@@ -37,20 +49,20 @@ class CalendarView:
 
 
 class FicheView:
-    """A fiche as the report shows it for one year, between its neighbours.
+    """A fiche as the report shows it for one year."""
 
-    Its place, label and kind come from the fiche's actions; what it shows (calendar,
-    themes, phase) is worked out on first use, so that the fiches an incremental build
-    takes from its cache are never read (see :class:`bilan.dataset.LoadedFiche`)."""
-
-    def __init__(self, item: LoadedFiche, year: int, first: Quarter, last: Quarter) -> None:
+    def __init__(self, item: FicheSource, year: int, first: str, last: str) -> None:
         self.item = item
         self.id = item.id
         self.order = fiche_order(item.actions)
         self.kind = "existante" if self.order[0] == 0 else "prospective"
-        self.previous: FicheView | None = None
-        self.following: FicheView | None = None
         self._year, self._window = year, (first, last)
+
+    def identity(self) -> str:
+        """Everything this view shows follows from these: the file (bytes and names), the
+        year and the calendar window."""
+        item = self.item
+        return digest(item.digest, item.shown, item.stem, str(self._year), *self._window)
 
     @cached_property
     def label(self) -> str:
@@ -74,10 +86,6 @@ class FicheView:
     def themes(self) -> tuple[tuple[str, str, bool], ...]:
         own = {theme for action in self.item.actions for theme in action.themes}
         return tuple((key, label, key in own) for key, label in THEMES.items())
-
-    @cached_property
-    def phase_fin(self) -> Cell:
-        return phase_at_year_end(self.report, self._year)
 
     @property
     def heading(self) -> str:
@@ -109,32 +117,71 @@ def calendar_view(report: Report, year: int, first: str, last: str) -> CalendarV
     for result, cells in calendar.rows():
         aligned = tuple(cells[q - start] if 0 <= q - start < len(cells) else None for q in window)
         rows.append(CalendarRowView(f"Résultat {result}" if result else None, aligned))
+    end = quarter_index(f"{year}-T4")
     return CalendarView(
         quarters=tuple(quarter_label(q) for q in window),
-        year_end=window.index(quarter_index(f"{year}-T4"))
-        if quarter_index(f"{year}-T4") in window
-        else -1,
+        year_end=window.index(end) if end in window else -1,
         rows=tuple(rows),
         note=calendar.note,
     )
 
 
-def fiche_views(items: Sequence[LoadedFiche], year: int, first: str, last: str) -> list[FicheView]:
-    """Every fiche in report order, linked to its neighbours."""
-    views = [FicheView(item, year, first, last) for item in items]
-    views.sort(key=lambda view: view.order)
-    for before, after in pairwise(views):
-        before.following, after.previous = after, before
-    return views
+@dataclass(frozen=True)
+class FicheGroup:
+    """A part of the detailed annex: the fiches of one action type, in report order."""
+
+    id: str
+    title: str
+    fiches: tuple[FicheView, ...]
 
 
-def annex_matrix(views: list[FicheView]) -> list[dict[str, Any]]:
-    """Annexe 1: for each theme, the existing actions and those to build, with their fiche
-    (plain data: the build cache keys the table by it)."""
+@dataclass(frozen=True)
+class PartView:
+    """A narrative part, its references resolved (still Markdown)."""
+
+    id: str
+    numero: str | None
+    titre: str
+    markdown: str
+    signature: tuple[str, ...]
+    ajout: str | None
+    """The computed content that follows the text (``Section.ajout_calcule``)."""
+
+    @property
+    def heading(self) -> str:
+        if self.numero and self.numero[0].isdigit():
+            return f"{self.numero}. {self.titre}"
+        return f"{self.numero} : {self.titre}" if self.numero else self.titre
+
+
+def _part_id(numero: str | None, index: int) -> str:
+    if numero is None:
+        return "edito" if index == 0 else f"texte-{index}"
+    slug = numero.lower().replace(" ", "-")
+    return slug if not slug[0].isdigit() else f"partie-{slug}"
+
+
+def part_views(narrative: Narrative, figures: dict[str, Any]) -> tuple[PartView, ...]:
+    namespace = {"chiffres": figures}
+    return tuple(
+        PartView(
+            id=_part_id(part.section.numero, index),
+            numero=part.section.numero,
+            titre=render_text(part.section.titre, namespace, finalize_figure),
+            markdown=render_text(part.body, namespace, finalize_figure),
+            signature=tuple(part.section.signature),
+            ajout=part.section.ajout_calcule,
+        )
+        for index, part in enumerate(narrative.parts)
+    )
+
+
+def annex_matrix(fiches: Sequence[FicheView]) -> list[dict[str, Any]]:
+    """Annexe 1: for each theme, the existing actions and those to build, with their fiche."""
     rows = []
     for theme, label in THEMES.items():
         cells: dict[str, list[dict[str, Any]]] = {"existante": [], "prospective": []}
-        for view in views:
+        for view in fiches:
             for action in view.item.actions:
                 if theme in action.themes:
                     cells[action.type].append(
@@ -144,3 +191,101 @@ def annex_matrix(views: list[FicheView]) -> list[dict[str, Any]]:
             entries.sort(key=lambda entry: entry["numero"])
         rows.append({"id": theme, "libelle": label, **cells})
     return rows
+
+
+def consolidated_charts(figures: dict[str, Any]) -> dict[str, Markup]:
+    """The two charts of the analyse consolidée."""
+    themes = figures["actions"]["par_theme"]
+    theme_bars = [
+        charts.Bar(
+            counts["libelle"],
+            (
+                charts.Segment(counts["existantes"], "barre-existante", "existantes"),
+                charts.Segment(counts["prospectives"], "barre-prospective", "à construire"),
+            ),
+        )
+        for counts in themes.values()
+    ]
+    theme_text = " ; ".join(
+        f"{c['libelle']} : {count(c['existantes'], 'existante')}, {c['prospectives']} à construire"
+        for c in themes.values()
+    )
+    phases = figures["phases_fin_annee"]
+    phase_bars = [
+        charts.Bar(
+            f"{level} – {label}", (charts.Segment(phases[str(level)], f"phase-{level}", label),)
+        )
+        for level, label in PHASES.items()
+    ] + [
+        charts.Bar(
+            "Aucune phase à cette date", (charts.Segment(phases["aucune"], "phase-vide", "aucune"),)
+        )
+    ]
+    phase_text = (
+        " ; ".join(
+            f"phase {level} ({label.lower()}) : {count(phases[str(level)], 'action')}"
+            for level, label in PHASES.items()
+        )
+        + f" ; aucune phase à cette date : {count(phases['aucune'], 'action')}"
+    )
+    year = figures["annee"]
+    return {
+        "themes": charts.bar_chart(
+            "graphique-themes",
+            "Actions par thème et par nature",
+            f"Nombre d'actions par thème, existantes puis à construire. {theme_text}.",
+            theme_bars,
+        ),
+        "phases": charts.bar_chart(
+            "graphique-phases",
+            f"Phase des actions au T4 {year}",
+            f"Nombre d'actions dans chaque phase au quatrième trimestre {year}. {phase_text}.",
+            phase_bars,
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class EditionView:
+    """Everything an edition of the report shows, ready for the templates."""
+
+    year: int
+    meta: ReportMeta
+    communes: CommunesFile
+    figures: dict[str, Any]
+    parts: tuple[PartView, ...]
+    fiches: tuple[FicheView, ...]
+    """In report order: existing actions first, each type by number."""
+    groups: tuple[FicheGroup, ...]
+    annex: list[dict[str, Any]]
+    charts: dict[str, Markup]
+
+
+def edition_view(
+    year: int,
+    narrative: Narrative,
+    communes: CommunesFile,
+    fiches: Sequence[FicheSource],
+    figures: dict[str, Any],
+) -> EditionView:
+    """The edition of ``year`` from what validated: narrative, communes, fiches, figures."""
+    window = narrative.meta.calendrier
+    views = sorted(
+        (FicheView(item, year, window.debut, window.fin) for item in fiches),
+        key=lambda view: view.order,
+    )
+    groups = tuple(
+        FicheGroup(anchor, title, tuple(v for v in views if v.kind == kind))
+        for kind, (anchor, title) in TYPE_PARTS.items()
+    )
+    return EditionView(
+        year=year,
+        meta=narrative.meta,
+        communes=communes,
+        figures=figures,
+        parts=part_views(narrative, figures),
+        fiches=tuple(views),
+        groups=groups,
+        annex=annex_matrix(views),
+        charts=consolidated_charts(figures),
+    )

@@ -344,7 +344,7 @@ def _checked(target: Path, *, refuse: bool = True) -> Edition:
             foreign.append((name, "a été modifié depuis que bilan l'a écrit"))
         else:
             found[name] = identity
-    held = {parent for name in found for parent in _parents(name)}
+    held = {parent for name in recorded for parent in _parents(name)}  # present or not
     strays = folders - held - {p for name, _ in foreign for p in _parents(name)}
     foreign += [(name, "est un dossier que bilan n'a pas créé") for name in strays]
     if foreign and refuse:  # named: a file rather than the manifest or a folder
@@ -580,13 +580,6 @@ def _safe_relative(name: str) -> str:
     if name.startswith("/") or ".." in parts or not parts or parts[0] in (MANIFEST, STAGING_MARK):
         raise BuildError(f"chemin de sortie refusé : {name}")
     return "/".join(parts)
-
-
-def edition_formats(target: Path, key: str, writing: Collection[str]) -> frozenset[str]:
-    """The formats ``target`` will hold once :func:`write_atomically` has written the
-    formats ``writing`` with inputs of ``key``: known before rendering, so that pages
-    link to what will exist. Raises ForeignFiles as :func:`read_edition` does."""
-    return frozenset(writing) | frozenset(read_edition(target).current(key))
 
 
 def write_atomically(

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from bilan.diagnostics import Diagnostic, Severity
-from bilan.yamlio import Document, Path_
+from bilan.document import Document, Path_
 
 M = TypeVar("M", bound=BaseModel)
 
