@@ -1250,6 +1250,9 @@ def test_invalid_data_keeps_previous_build(tmp_path: Path, monkeypatch: pytest.M
 
 # --- The output folder: bilan owns only what it wrote ------------------------------------------
 
+retitled = in_fiche("titre: Fiche e01-test", "titre: Fiche e01-test modifiée")
+"""A change of the data that changes every output."""
+
 PRECIOUS = b"PK\x03\x04 un document que bilan n'a jamais vu"
 """The bytes of a file bilan did not write: they must survive every case."""
 
@@ -1695,7 +1698,7 @@ def test_html_alone_drops_the_outputs_of_other_data(
     monkeypatch.chdir(tmp_path)
     assert build_only("--out", "out", *full_formats())[0] == 0
     target = tmp_path / "out" / "2016"
-    in_fiche("titre: Fiche e01-test", "titre: Fiche e01-test modifiée")(tmp_path / "data")
+    retitled(tmp_path / "data")
     code, output = build_only("--out", "out", "-f", "html")
     assert code == 0, output
     assert "avertissement : sorties retirées de out/2016" in output
@@ -1804,13 +1807,17 @@ def paused_build(root: Path, point: str, *args: str) -> Paused:
     return paused
 
 
-def cli_process(root: Path, *args: str) -> tuple[int, str]:
+def cli_process(
+    root: Path, *args: str, preexec: Callable[[], None] | None = None
+) -> tuple[int, str]:
+    """``bilan ARGS`` in another process (``preexec``: run in it first)."""
     result = subprocess.run(
         [sys.executable, "-m", "bilan", *args],
         cwd=root,
         capture_output=True,
         text=True,
         timeout=TIME_LIMIT,
+        preexec_fn=preexec,
         check=False,
     )
     return result.returncode, result.stdout + result.stderr
@@ -1825,7 +1832,7 @@ def test_interrupted_build_keeps_the_previous_edition(
     sent: signal.Signals, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out, before = built(tmp_path, monkeypatch)
-    in_fiche("titre: Fiche e01-test", "titre: Fiche e01-test modifiée")(tmp_path / "data")
+    retitled(tmp_path / "data")
     for point in ("write", "swap"):
         paused = paused_build(tmp_path, point, *BUILD_ARGS)
         paused.process.send_signal(sent)
@@ -1845,7 +1852,7 @@ def test_killed_build_leftovers_are_cleaned_by_the_next(
     """SIGKILL leaves the half-written edition; the next build removes it, and nothing that
     only looks like it."""
     out, before = built(tmp_path, monkeypatch)
-    in_fiche("titre: Fiche e01-test", "titre: Fiche e01-test modifiée")(tmp_path / "data")
+    retitled(tmp_path / "data")
     foreign = then(
         put("out/.2016.abcd1234.tmp/notes.txt"), put("out/notes.txt"), put("out/2015/a.odt")
     )
@@ -1886,7 +1893,7 @@ def test_a_second_build_waits_for_none_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out, _ = built(tmp_path, monkeypatch)
-    in_fiche("titre: Fiche e01-test", "titre: Fiche e01-test modifiée")(tmp_path / "data")
+    retitled(tmp_path / "data")
     paused = paused_build(tmp_path, "write", *BUILD_ARGS)
     during = snapshot(out)
     code, output = cli_process(tmp_path, *build_args(("--out", "out")))
@@ -1945,7 +1952,7 @@ def test_full_disk_keeps_the_previous_edition(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out, before = built(tmp_path, monkeypatch)
-    in_fiche("titre: Fiche e01-test", "titre: Fiche e01-test modifiée")(tmp_path / "data")
+    retitled(tmp_path / "data")
     real_write = Path.write_bytes
     written: list[Path] = []
 
@@ -1969,7 +1976,7 @@ def test_a_cache_that_cannot_be_saved_is_only_a_notice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out, _ = built(tmp_path, monkeypatch)
-    in_fiche("titre: Fiche e01-test", "titre: Fiche e01-test modifiée")(tmp_path / "data")
+    retitled(tmp_path / "data")
 
     def full(path: Path, content: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -2009,7 +2016,7 @@ def test_a_read_only_disk(small_disk: Path, tmp_path: Path) -> None:
     code, output = cli_process(tmp_path, *build_args(("--out", str(out))))
     assert code == 0, output
     before = snapshot(out)
-    in_fiche("titre: Fiche e01-test", "titre: Fiche e01-test modifiée")(tmp_path / "data")
+    retitled(tmp_path / "data")
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     code, output = cli_process(tmp_path, *build_args(("--out", str(out))))
     assert code == 2, output
@@ -2024,7 +2031,7 @@ def test_a_disk_that_fills_up_mid_build(small_disk: Path, tmp_path: Path) -> Non
     code, output = cli_process(tmp_path, *build_args(("--out", str(out))))
     assert code == 0, output
     before = snapshot(out)
-    in_fiche("titre: Fiche e01-test", "titre: Fiche e01-test modifiée")(tmp_path / "data")
+    retitled(tmp_path / "data")
     filler = small_disk / "remplissage"  # a foreign file takes the rest of the disk
     with open(filler, "wb", buffering=0) as handle, contextlib.suppress(OSError):
         while True:
@@ -2054,16 +2061,7 @@ def as_other_user(root: Path, *args: str) -> tuple[int, str]:
             os.setgid(65534)
             os.setuid(65534)
 
-    result = subprocess.run(
-        [sys.executable, "-m", "bilan", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=TIME_LIMIT,
-        preexec_fn=drop,
-        check=False,
-    )
-    return result.returncode, result.stdout + result.stderr
+    return cli_process(root, *args, preexec=drop)
 
 
 @pytest.fixture

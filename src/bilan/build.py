@@ -143,7 +143,8 @@ def _build(options: BuildOptions, dirs: list[Path]) -> BuildResult:
     narrative = validation.narratives[options.year]
     edition = edition_view(options.year, narrative, communes, validation.dataset.fiches, figures)
     key = edition_key(salt, options.year, narrative, validation.dataset)
-    chosen, planned = _with_links_current(chosen, read_edition(target).current(key))
+    previous = read_edition(target)  # refuses a folder that is not bilan's, before rendering
+    chosen, planned = _with_links_current(chosen, previous.current(key))
     links = [
         link for name in FORMATS if name in planned for link in FORMATS[name].links(options.year)
     ]
@@ -154,7 +155,7 @@ def _build(options: BuildOptions, dirs: list[Path]) -> BuildResult:
         name: {o.path: _produce(o, renderer) for o in plan if o.path not in kept}
         for name, plan in planned_outputs.items()
     }
-    written = write_atomically(target, rendered, key, kept)
+    written = write_atomically(target, rendered, key, kept, previous)
     if written.dropped:
         notices.append(
             f"sorties retirées de {display_path(target)}, construites à partir d'autres "

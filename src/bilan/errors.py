@@ -125,6 +125,8 @@ def interruptions_as_errors(what: str) -> Iterator[None]:
     finally:
         if main:
             signal.signal(signal.SIGTERM, previous)
+
+
 class InvalidData(BilanError):
     """The data does not validate: the command stops before using it.
 

@@ -34,6 +34,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from bilan.dataset import display_path
 from bilan.errors import BuildError, UsageError, os_failure, reason
@@ -51,9 +52,8 @@ MAX_MANIFEST = 64 * 2**20
 _LEFTOVER = re.compile(r"\.(?P<name>[^/]+)\.[A-Za-z0-9_]+\.(?P<kind>tmp|old)")
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """A file of an edition as bilan wrote it."""
+class Recorded(NamedTuple):
+    """A file of an edition as bilan wrote it (one per file: ten thousand pages)."""
 
     format: str
     sha256: str
@@ -82,6 +82,17 @@ class Edition:
     """File → (inode, size, mtime) as found now."""
     listed: frozenset[str] = frozenset()
     """Every format the manifest names, complete or not."""
+    seen: tuple[dict[str, tuple[int, int, int]], set[str]] = ({}, set())
+    """Every file (the manifest too) and folder as found: to see cheaply, before the swap,
+    that nothing changed since."""
+
+    def unchanged(self) -> bool:
+        """Whether the folder holds what it held when read (nothing added, removed or
+        changed: the same inodes, sizes and times)."""
+        if not os.path.lexists(self.target):
+            return not self.seen[0] and not self.seen[1]
+        files, folders, odd = _walk(self.target)
+        return not odd and (files, folders) == self.seen
 
     def current(self, key: str) -> dict[str, frozenset[str]]:
         """The formats built from inputs of ``key``, each with the formats it was built
@@ -324,6 +335,7 @@ def _checked(target: Path, *, refuse: bool = True) -> Edition:
         kind = "un lien symbolique" if stat.S_ISLNK(info.st_mode) else "un fichier"
         raise _foreign(target, target, f"est {kind} que bilan n'a pas écrit", 0)
     files, folders, odd = _walk(target)
+    seen = (dict(files), set(folders))
     manifest = _read_manifest(target) if MANIFEST in files else None
     recorded, formats = manifest if manifest is not None else ({}, {})
     note = ""
@@ -340,7 +352,7 @@ def _checked(target: Path, *, refuse: bool = True) -> Edition:
         entry = recorded.get(name)
         if entry is None:
             foreign.append((name, f"n'a pas été écrit par bilan{note}"))
-        elif not _as_written(target / name, identity, entry, identities.get(name)):
+        elif not _as_written(target, name, identity, entry, identities.get(name)):
             foreign.append((name, "a été modifié depuis que bilan l'a écrit"))
         else:
             found[name] = identity
@@ -355,7 +367,7 @@ def _checked(target: Path, *, refuse: bool = True) -> Edition:
     if refuse:
         _check_writable(target, folders)
     kept = {name: recorded[name] for name in found}
-    return Edition(target, kept, complete, found, frozenset(formats))
+    return Edition(target, kept, complete, found, frozenset(formats), seen)
 
 
 def _check_writable(target: Path, folders: Collection[str]) -> None:
@@ -454,7 +466,8 @@ def _read_identities(target: Path) -> dict[str, tuple[tuple[int, int, int], str]
 
 
 def _as_written(
-    path: Path,
+    target: Path,
+    name: str,
     identity: tuple[int, int, int],
     entry: Recorded,
     known: tuple[tuple[int, int, int], str] | None,
@@ -466,7 +479,7 @@ def _as_written(
     if known is not None and known == (identity, entry.sha256):
         return True
     try:
-        return _sha256_of(path) == entry.sha256
+        return _sha256_of(target / name) == entry.sha256
     except OSError:
         return False
 
@@ -533,7 +546,7 @@ def _remove_edition(edition: Edition) -> None:
     (a file changed since is left, and so is its folder)."""
     top = edition.target
     for name, identity in edition.identities.items():
-        path = top / name
+        path = f"{top}/{name}"
         try:
             info = os.lstat(path)
         except FileNotFoundError:
@@ -587,14 +600,18 @@ def write_atomically(
     outputs: Mapping[str, Mapping[str, bytes]],
     key: str,
     reuse: Collection[str] = (),
+    edition: Edition | None = None,
 ) -> Written:
     """Write the formats of ``outputs`` (format → relative POSIX path → bytes), built from
     inputs of ``key``, as the new content of ``target``, which must be bilan's own (else
     ForeignFiles, and nothing changes). The files of the other formats of the current
     edition are kept if they were built with the same key, else dropped. The files named
     in ``reuse`` (of the formats written) are kept as they are in the current edition
-    (linked, not copied: an incremental build rewrites only what changed)."""
-    edition = read_edition(target)
+    (linked, not copied: an incremental build rewrites only what changed). ``edition``:
+    :func:`read_edition`'s answer, if the caller asked before rendering (the current
+    edition is then only checked unchanged, not read again); the edition must not have
+    changed since, or nothing is replaced (BuildError)."""
+    edition = read_edition(target) if edition is None else edition
     kept = set(edition.current(key)) - set(outputs)
     final = frozenset(outputs) | kept
     dropped = edition.listed - final
@@ -619,13 +636,17 @@ def write_atomically(
     old = staging.with_suffix(".old")
     try:
         (staging / STAGING_MARK).write_bytes(b"")
-        records = _fill(staging, target, names, edition)
+        records, identities = _fill(staging, target, names, edition)
         formats = {f: FormatRecord(key, tuple(sorted(final))) for f in outputs}
         formats.update({f: edition.formats[f] for f in kept})
         _write_manifest(staging, records, formats)
         staging.chmod(0o755)
-        identities = {n: (os.lstat(staging / n), r.sha256) for n, r in records.items()}
-        latest = _checked(target)  # still bilan's own: nothing slipped in while rendering
+        if not edition.unchanged():  # nothing slipped in or changed while rendering
+            raise BuildError(
+                f"« {display_path(target)} » a changé pendant la construction : rien n'a été "
+                "remplacé",
+                "relancez la construction",
+            )
         if os.path.lexists(target):
             os.replace(target, old)
         os.replace(staging, target)
@@ -640,16 +661,22 @@ def write_atomically(
     with suppress(OSError):  # the edition is in place; what is left is removed next time
         os.unlink(target / STAGING_MARK)
         if os.path.lexists(old):
-            _remove_edition(Edition(old, latest.files, latest.formats, latest.identities))
-    _save_identities(target, identities)
+            _remove_edition(Edition(old, edition.files, edition.formats, edition.identities))
+    _save_identities(target, identities, records)
     return Written(target, final, tuple(sorted(records)), dropped)
+
+
+Identity = tuple[int, int, int]
+"""A file's inode, size and modification time: unchanged, it holds what it held."""
 
 
 def _fill(
     staging: Path, target: Path, names: Mapping[str, tuple[str, bytes | None]], edition: Edition
-) -> dict[str, Recorded]:
-    """Write (or link from ``target``) every file into ``staging``; their records."""
+) -> tuple[dict[str, Recorded], dict[str, Identity]]:
+    """Write (or link from ``target``) every file into ``staging``; their records and
+    identities (a linked file keeps its inode, size and time: no need to ask again)."""
     records: dict[str, Recorded] = {}
+    identities: dict[str, Identity] = {}
     folders = {str(staging)}
     for name in sorted(names):
         format_name, data = names[name]
@@ -659,25 +686,32 @@ def _fill(
             os.makedirs(folder, exist_ok=True)
             folders.add(folder)
         if data is None:
-            _link(f"{target}/{name}", path)
             previous = edition.files[name]
             records[name] = Recorded(format_name, previous.sha256, previous.size)
+            if _link(f"{target}/{name}", path):
+                identities[name] = edition.identities[name]
+                continue
         else:
             Path(path).write_bytes(data)
             records[name] = Recorded(format_name, hashlib.sha256(data).hexdigest(), len(data))
-    return records
+        info = os.lstat(path)
+        identities[name] = (info.st_ino, info.st_size, info.st_mtime_ns)
+    return records, identities
 
 
-def _link(source: str, path: str) -> None:
-    """A second name for ``source`` (a copy where the file system has no hard links)."""
+def _link(source: str, path: str) -> bool:
+    """A second name for ``source`` (True), or a copy where the file system has no hard
+    links (False)."""
     try:
         os.link(source, path)
+        return True
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise
         with open(source, "rb") as file, open(path, "wb") as copy:
             while chunk := file.read(1 << 20):
                 copy.write(chunk)
+        return False
 
 
 def _write_manifest(
@@ -694,16 +728,15 @@ def _write_manifest(
     (staging / MANIFEST).write_text(text + "\n}}\n", encoding="utf-8")
 
 
-def _save_identities(target: Path, identities: Mapping[str, tuple[os.stat_result, str]]) -> None:
+def _save_identities(
+    target: Path, identities: Mapping[str, Identity], records: Mapping[str, Recorded]
+) -> None:
     """Leave the files' identities in the cache folder, if bilan has one there (a copy
     that cannot be written only costs the next build some hashing)."""
     path = _identities_path(target)
     if not (path.parent / CACHE_TAG).is_file() or path.parent.is_symlink():
         return
-    data = {
-        name: [info.st_ino, info.st_size, info.st_mtime_ns, sha]
-        for name, (info, sha) in identities.items()
-    }
+    data = {name: [*identity, records[name].sha256] for name, identity in identities.items()}
     partial = path.with_name(f".{path.name}.tmp")
     try:
         partial.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
