@@ -1727,6 +1727,44 @@ def test_a_deleted_output_makes_its_format_incomplete(
     verify_edition(out / "2016")
 
 
+def dead_and_present_links(target: Path) -> tuple[list[str], set[str]]:
+    """Links of the site's pages that lead nowhere, and the outputs the site links to."""
+    dead, linked = [], set()
+    for page in target.rglob("*.html"):
+        for tag, attrs in elements(page.read_text("utf-8")):
+            href = attrs.get("href", "") if tag == "a" else ""
+            if not href or href.startswith(("#", "http", "mailto:")):
+                continue
+            path = (page.parent / href.partition("#")[0]).resolve()
+            linked.add(path.relative_to(target.resolve()).as_posix())
+            if not path.exists():
+                dead.append(f"{page.name} → {href}")
+    return dead, linked
+
+
+def test_the_site_links_to_what_the_edition_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the order of partial builds, no link leads nowhere and every output the
+    edition holds is linked from the site."""
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "out" / "2016"
+    downloads = {"md": "bilan-2016.md", "data": "donnees/actions.csv", "pdf": "bilan-2016.pdf"}
+    steps_taken = [("-f", "html"), ("-f", "md"), ("-f", "data"), ("-f", "html")]
+    if pdf_available():
+        steps_taken.append(("-f", "pdf"))
+    for index, formats in enumerate(steps_taken):
+        if index == 3:
+            retitled(tmp_path / "data")  # md and data become stale: dropped, links with them
+        code, output = build_only("--out", "out", *formats)
+        assert code == 0, output
+        dead, linked = dead_and_present_links(target)
+        assert dead == [], (formats, dead)
+        held = edition_formats_of(target)
+        assert {f for f, path in downloads.items() if path in linked} == held - {"html"}, formats
+
+
 # --- Interrupted, killed and concurrent builds (real processes) -----------------------------
 
 PAUSED_BUILD = """
