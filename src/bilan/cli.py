@@ -194,9 +194,7 @@ def main(
 @command()
 def validate(
     data: DataOption = Path("data"),
-    output_format: Annotated[
-        str | None, diagnostics_option("--format", "-f", "--diagnostics")
-    ] = None,
+    output_format: Annotated[str | None, diagnostics_option("--format", "-f", "--diagnostics")] = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Les avertissements font aussi échouer la vérification."),

@@ -244,7 +244,9 @@ def load_dataset(
         return _load(data_dir, jobs, parse or parse_fiches)
 
 
-def _load(data_dir: Path, jobs: int | None, parse: FicheParser) -> tuple[DataSet, list[Diagnostic]]:
+def _load(
+    data_dir: Path, jobs: int | None, parse: FicheParser
+) -> tuple[DataSet, list[Diagnostic]]:
     check_data_folder(data_dir)
     communes_path = data_dir / COMMUNES_FILE
     if not communes_path.is_file():

@@ -63,6 +63,7 @@ def phase_class(cell: Cell) -> str:
     return "phase-" + ("-".join(str(p) for p in cell) if isinstance(cell, list) else str(cell))
 
 
+
 def count(number: int, noun: str) -> str:
     """« 1 action », « 2 actions », « 0 action » (French: plural from 2)."""
     return f"{number} {noun}{'s' if number > 1 else ''}"

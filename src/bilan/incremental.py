@@ -66,9 +66,7 @@ def code_salt(template_dirs: Sequence[Path]) -> str:
     templates (user's and project's) and the versions of the libraries that render."""
     hashed = hashlib.blake2b(digest_size=16)
     package = Path(bilan.__file__).parent
-    sources = [
-        (f"bilan/{p.relative_to(package).as_posix()}", p) for p in sorted(package.rglob("*.py"))
-    ]
+    sources = [(f"bilan/{p.relative_to(package).as_posix()}", p) for p in sorted(package.rglob("*.py"))]
     for index, folder in enumerate(template_dirs):  # by place, not path: a moved copy agrees
         files = sorted(p for p in folder.rglob("*") if p.is_file())
         sources += [(f"{index}/{p.relative_to(folder).as_posix()}", p) for p in files]
@@ -161,9 +159,7 @@ class Store:
             if key not in self._new
         }
         stale = {k for k, v in kept.items() if v[3] <= generation - KEEP_BUILDS}
-        dead = sum(kept[k][1] for k in stale) + max(
-            0, len(self._blob) - sum(v[1] for v in old.values())
-        )
+        dead = sum(kept[k][1] for k in stale) + max(0, len(self._blob) - sum(v[1] for v in old.values()))
         try:
             if self._blob_name and dead <= len(self._blob) // 2:
                 name, entries = self._blob_name, kept
@@ -281,10 +277,7 @@ def _findings(value: bytes) -> FicheFindings | None:
     try:
         diagnostics, lines = json.loads(value)
         return FicheFindings(
-            [
-                Diagnostic(p, li, c, code, Severity(s), m, h)
-                for p, li, c, code, s, m, h in diagnostics
-            ],
+            [Diagnostic(p, li, c, code, Severity(s), m, h) for p, li, c, code, s, m, h in diagnostics],
             {int(year): of_year for year, of_year in lines.items()},
         )
     except (ValueError, TypeError, AttributeError):
@@ -433,12 +426,7 @@ class CachedRenderer(UnitRenderer):
 
     def output_key(self, output: Output) -> str:
         if isinstance(output, Static):
-            return digest(
-                self._salt,
-                "static",
-                output.path,
-                hashlib.blake2b(self.static(output.source)).hexdigest(),
-            )
+            return digest(self._salt, "static", output.path, hashlib.blake2b(self.static(output.source)).hexdigest())
         assert isinstance(output, Page)
         return digest(self.key(output.unit), callable_name(output.convert), output.path)
 

@@ -157,6 +157,7 @@ def no_raw_html(value: Any) -> Any:
     return value.replace("<", "&lt;") if isinstance(value, str) else value
 
 
+
 TEXT_SUFFIX = ".md.j2"
 """Templates of the Markdown report: rendered without HTML escaping."""
 

@@ -55,9 +55,7 @@ class Finding:
     hint: str = ""
 
     def diagnostic(self, code: str, severity: Severity) -> Diagnostic:
-        return Diagnostic(
-            self.path, self.line, self.column, code, severity, self.message, self.hint
-        )
+        return Diagnostic(self.path, self.line, self.column, code, severity, self.message, self.hint)
 
 
 def at(doc: Document, path: Path_, message: str, hint: str = "", *, key: bool = False) -> Finding:
