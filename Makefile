@@ -58,8 +58,8 @@ golden: install
 
 ## schemas: regenerate the JSON Schemas that editors use (schemas/), from the models
 schemas: install
-	$(BIN)/bilan schema fiche --out schemas/fiche.schema.json
-	$(BIN)/bilan schema communes --out schemas/communes.schema.json
+	for model in fiche bilan communes projet; do \
+		$(BIN)/bilan schema $$model --out schemas/$$model.schema.json || exit 1; done
 
 ## docs: regenerate docs/diagnostics.md from the catalogue of codes (src/bilan/catalogue.py
 ## and the rules' docstrings); a test fails while it is stale

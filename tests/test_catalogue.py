@@ -16,7 +16,7 @@ from bilan.errors import UsageError
 from bilan.validate import validate_data
 from tests.conftest import ROOT
 
-RULES = [*rules.FICHE_RULES, *rules.DATASET_RULES]
+RULES = [*rules.FICHE_RULES, *rules.BILAN_RULES, *rules.DATASET_RULES]
 RULE_ENTRIES = [CATALOGUE[rule.code] for rule in RULES]
 
 
@@ -80,7 +80,8 @@ def test_every_code_produced_is_in_the_catalogue() -> None:
 
 
 def test_usage_errors_have_no_code() -> None:
-    assert "F001" not in CATALOGUE and "N001" not in CATALOGUE
+    """A missing data folder or communes file stops the command (exit 2): no code."""
+    assert "F001" not in CATALOGUE
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -99,7 +100,9 @@ def test_a_project_can_change_or_turn_off_a_rule(tmp_path: Path) -> None:
     stricter = validate_data(data, severities=rules.severity_overrides({"R005": "erreur"}))
     assert [(d.code, d.severity) for d in stricter.diagnostics] == [("R005", Severity.ERROR)]
     assert not stricter.ok
-    assert validate_data(data, severities=rules.severity_overrides({"R005": "off"})).diagnostics == []
+    assert (
+        validate_data(data, severities=rules.severity_overrides({"R005": "off"})).diagnostics == []
+    )
 
 
 def test_a_data_set_rule_can_be_turned_off(tmp_path: Path) -> None:

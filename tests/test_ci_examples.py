@@ -191,12 +191,16 @@ def test_code_quality_report_follows_gitlab_format(workspace: Path) -> None:
     """GitLab's required fields: description, check_name, fingerprint (unique), severity
     (info, minor, major, critical or blocker), location.path relative to the repository,
     location.lines.begin."""
-    actions = workspace / "data" / "actions"
+    data = workspace / "data"
     for name, old, wrong in (
-        ("p11-salles-de-spectacle.yaml", "objectifs:", "objectif:"),
-        ("p12-reseau-enseignement-musical.yaml", "phases: [1, 2, 2,", "phases: [2, 1, 2,"),
+        ("actions/p11-salles-de-spectacle.yaml", "objectifs:", "objectif:"),
+        (
+            "rapports/2016/bilans/p12-reseau-enseignement-musical.yaml",
+            "phases: [1, 2, 2,",
+            "phases: [2, 1, 2,",
+        ),
     ):
-        path = actions / name
+        path = data / name
         path.write_text(path.read_text("utf-8").replace(old, wrong), "utf-8")
     [validate] = [line for line in gitlab_jobs()["validate"]["script"] if bilan_words(line)]
     report = workspace / gitlab_jobs()["validate"]["artifacts"]["reports"]["codequality"]
@@ -211,7 +215,7 @@ def test_code_quality_report_follows_gitlab_format(workspace: Path) -> None:
     for issue in issues:
         assert issue["description"]
         assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
-        assert issue["location"]["path"].startswith("data/actions")  # as in the repository
+        assert issue["location"]["path"].startswith("data/")  # as in the repository
         assert issue["location"]["lines"]["begin"] >= 1
     assert len({issue["fingerprint"] for issue in issues}) == len(issues)
     severities = {issue["check_name"]: issue["severity"] for issue in issues}

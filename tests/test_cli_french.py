@@ -56,9 +56,9 @@ def test_help_shows_defaults_bounds_and_requirements_in_french() -> None:
     assert "[par défaut : build]" in build
     assert "-f, --format <html|pdf|md|data>" in build
     new = " ".join(runner.invoke(app, ["new", "-h"]).stdout.split())
-    assert "[au moins 1; obligatoire]" in new and "[de 2000 à 2100]" in new
+    assert "[de 1 à 999; obligatoire]" in new and "[de 2000 à 2100]" in new
     schema = runner.invoke(app, ["schema", "-h"]).stdout
-    assert "MODÈLE <fiche|communes>" in schema
+    assert "MODÈLE <fiche|bilan|communes|projet>" in schema
 
 
 def test_no_argument_shows_the_french_help() -> None:
@@ -86,7 +86,6 @@ USAGE_ERRORS = [
     (["build", "-y", "2016", "--diagnostics", "xml"], "« xml » ne fait pas partie des formats"),
     (["build", "-y", "2016", "-f", "odt"], "« odt » ne fait pas partie des valeurs possibles"),
     (["stats", "-y", "2016", "-f", "csv"], "« csv » ne fait pas partie des valeurs possibles"),
-    (["new", "-t", "autre", "-n", "1", "--titre", "x"], "« autre » ne fait pas partie"),
     (["new", "-t", "existante", "-n", "0", "--titre", "x"], "la valeur doit être au moins 1"),
     (["new", "-t", "existante", "-n", "1", "--titre", "x", "--annee", "3000"], "au plus 2100"),
     (["validate", "-j", "0"], "'--jobs' / '-j' : la valeur doit être au moins 1"),

@@ -16,9 +16,13 @@ from bilan.reporters import CODE_QUALITY_FILE
 runner = CliRunner()
 
 
-def broken(real_data: Path, old: str, new: str) -> Path:
-    fiche = real_data / "actions" / "p12-reseau-enseignement-musical.yaml"
-    fiche.write_text(fiche.read_text("utf-8").replace(old, new, 1), "utf-8")
+def broken(real_data: Path, old: str, new: str, bilan: bool = False) -> Path:
+    """p12's fiche (or, with ``bilan``, its 2016 bilan) with ``old`` replaced by ``new``."""
+    folder = real_data / ("rapports/2016/bilans" if bilan else "actions")
+    fiche = folder / "p12-reseau-enseignement-musical.yaml"
+    text = fiche.read_text("utf-8")
+    assert old in text
+    fiche.write_text(text.replace(old, new, 1), "utf-8")
     return real_data
 
 
@@ -36,7 +40,7 @@ def test_errors_give_the_same_diagnostics_and_summary(real_data: Path, tmp_path:
     data = broken(real_data, "objectifs:", "objectif:")
     runs = {name: runner.invoke(app, args) for name, args in commands(data, tmp_path).items()}
     shown = runs["validate"].stdout
-    assert shown.splitlines()[-1] == "33 fichiers vérifiés : 1 erreur, 0 avertissement."
+    assert shown.splitlines()[-1] == "59 fichiers vérifiés : 1 erreur, 0 avertissement."
     for name in ("build", "stats"):
         assert runs[name].exit_code == 1
         assert runs[name].stdout == ""
@@ -46,11 +50,11 @@ def test_errors_give_the_same_diagnostics_and_summary(real_data: Path, tmp_path:
 
 
 def test_warnings_give_the_same_diagnostics_and_summary(real_data: Path, tmp_path: Path) -> None:
-    data = broken(real_data, "phases: [1, 2, 2,", "phases: [2, 1, 2,")
+    data = broken(real_data, "phases: [1, 2, 2,", "phases: [2, 1, 2,", bilan=True)
     runs = {name: runner.invoke(app, args) for name, args in commands(data, tmp_path).items()}
     shown = runs["validate"].stdout
     assert "avertissement R005" in shown
-    assert shown.splitlines()[-1] == "33 fichiers vérifiés : 0 erreur, 1 avertissement."
+    assert shown.splitlines()[-1] == "59 fichiers vérifiés : 0 erreur, 1 avertissement."
     for name in ("build", "stats"):
         assert runs[name].exit_code == 0
         assert runs[name].stderr == shown, name
@@ -66,7 +70,7 @@ def test_the_chosen_format_is_the_same_for_the_three(real_data: Path, tmp_path: 
         err = runner.invoke(app, [*argv[name], "--diagnostics", "json"]).stderr
         document = err[: err.rindex("}") + 1]  # then « erreur : … »
         assert json.loads(document) == validated, name
-    assert validated["fichiers"] == 33 and validated["erreurs"] == 1
+    assert validated["fichiers"] == 59 and validated["erreurs"] == 1
 
 
 def test_in_github_actions_the_three_annotate(

@@ -44,7 +44,7 @@ from bilan.reporters import REPORTERS
 from bilan.validate import MAX_PER_FILE, validate_data
 from bilan.writer import MANIFEST
 from bilan.yamlio import load_bytes
-from tests.conftest import COMMUNES, DATA, fiche
+from tests.conftest import COMMUNES, DATA, bilan, fiche
 from tests.htmltree import parse
 
 runner = CliRunner()
@@ -58,6 +58,7 @@ MEMORY_LIMIT = 512 * 2**20
 TIME_LIMIT = 60
 """Seconds before an isolated run counts as a hang (they take about one)."""
 FICHE = "data/actions/e01-test.yaml"
+BILAN = "data/rapports/2016/bilans/e01-test.yaml"
 COMMUNES_FILE = "data/communes.yaml"
 EDITO = "data/rapports/2016/00-edito.md"
 RAPPORT = BASE["data/rapports/2016/rapport.yaml"]
@@ -68,12 +69,14 @@ _ENGLISH = re.compile(
 
 
 def make_base(root: Path) -> Path:
-    """A small valid data folder under ``root``: communes, one fiche, the 2016 narrative."""
+    """A small valid data folder under ``root``: communes, one fiche and its 2016 bilan,
+    the 2016 narrative."""
     data = root / "data"
     (data / "actions").mkdir(parents=True)
-    (data / "rapports" / "2016").mkdir(parents=True)
+    (data / "rapports" / "2016" / "bilans").mkdir(parents=True)
     (data / "communes.yaml").write_text(COMMUNES, encoding="utf-8")
     (data / "actions" / "e01-test.yaml").write_text(fiche(), encoding="utf-8")
+    (data / "rapports" / "2016" / "bilans" / "e01-test.yaml").write_text(bilan(), "utf-8")
     (data / "rapports" / "2016" / "rapport.yaml").write_text(RAPPORT, encoding="utf-8")
     (data / "rapports" / "2016" / "00-edito.md").write_text(EDITO_TEXT, encoding="utf-8")
     (root / "secret.yaml").write_text(f"id: {SECRET}\nmot_de_passe: {SECRET}\n", "utf-8")
@@ -110,6 +113,10 @@ def edit(relative: str, old: str, new: str) -> Setup:
 
 def in_fiche(old: str, new: str) -> Setup:
     return edit("actions/e01-test.yaml", old, new)
+
+
+def in_bilan(old: str, new: str) -> Setup:
+    return edit("rapports/2016/bilans/e01-test.yaml", old, new)
 
 
 def fiche_bytes(transform: Callable[[str], bytes]) -> Setup:
@@ -184,7 +191,7 @@ def many_communes() -> Setup:
     unknown = ", ".join(f"inconnue-{i}" for i in range(12000))
     return steps(
         write("communes.yaml", COMMUNES + known),
-        write("actions/e01-test.yaml", fiche(extra_report=f"communes: [{unknown}]\n")),
+        write("rapports/2016/bilans/e01-test.yaml", bilan(extra=f"communes: [{unknown}]\n")),
     )
 
 
@@ -227,7 +234,7 @@ CASES = [
         "syntax-unclosed-quote",
         in_fiche("titre: Fiche e01-test", 'titre: "Fiche e01-test'),
         "Y001",
-        line=18,
+        line=12,
         column=1,
         hint="refermé",
     ),
@@ -273,9 +280,9 @@ CASES = [
     ),
     Case(
         "duplicate-nested-key",
-        in_fiche("    etat: en-cours", "    etat: en-cours\n    etat: terminee"),
+        in_fiche("    numero: 1", "    numero: 1\n    numero: 2"),
         "Y002",
-        line=15,
+        line=6,
         column=5,
     ),
     Case("empty-file", write("actions/e01-test.yaml", b""), "Y007", line=1, column=1),
@@ -486,7 +493,7 @@ CASES = [
         "deep-narrative-reference",
         edit(
             "rapports/2016/00-edito.md",
-            "La métropole",
+            "L'établissement",
             "{{ " + "(" * 50_000 + "x" + ")" * 50_000 + " }}",
         ),
         "N004",
@@ -498,12 +505,19 @@ CASES = [
     Case(
         "absurd-action-number",
         in_fiche("numero: 1", "numero: 1000000000000"),
-        "R003",
-        file="data/actions",
+        "S005",
+        line=5,
+        column=13,
         isolated=True,
     ),
     Case(
-        "thousands-of-unknown-communes", many_communes(), "R004", line=18, column=16, isolated=True
+        "thousands-of-unknown-communes",
+        many_communes(),
+        "R004",
+        file=BILAN,
+        line=6,
+        column=12,
+        isolated=True,
     ),
     # Invisible characters, typed or escaped
     Case(
@@ -748,17 +762,19 @@ CASES = [
     ),
     Case(
         "not-a-number",
-        in_fiche("phases: [1, 2, 3, 4]", "phases: [1, 2, .nan, 4]"),
+        in_bilan("phases: [1, 2, 3, 4]", "phases: [1, 2, .nan, 4]"),
         "S004",
-        line=17,
-        column=22,
+        file=BILAN,
+        line=5,
+        column=18,
     ),
     Case(
         "phase-out-of-range",
-        in_fiche("phases: [1, 2, 3, 4]", "phases: [1, 2, 5]"),
+        in_bilan("phases: [1, 2, 3, 4]", "phases: [1, 2, 5]"),
         "S004",
-        line=17,
-        column=22,
+        file=BILAN,
+        line=5,
+        column=18,
     ),
     Case(
         "unknown-value",
@@ -770,13 +786,14 @@ CASES = [
     ),
     Case(
         "unknown-commune",
-        in_fiche(
-            "      phases: [1, 2, 3, 4]\n",
-            "      phases: [1, 2, 3, 4]\n    communes: [alpha, le-cress]\n",
+        in_bilan(
+            "  phases: [1, 2, 3, 4]\n",
+            "  phases: [1, 2, 3, 4]\ncommunes: [alpha, le-cress]\n",
         ),
         "R004",
-        line=18,
-        column=23,
+        file=BILAN,
+        line=6,
+        column=19,
         hint="le-cres",
     ),
     # Narrative references: only names of computed values, never code
@@ -786,7 +803,7 @@ CASES = [
         "N003",
         file=EDITO,
         line=6,
-        column=24,
+        column=27,
     ),
     Case(
         "reference-on-a-literal",
@@ -794,7 +811,7 @@ CASES = [
         "N004",
         file=EDITO,
         line=6,
-        column=21,
+        column=24,
     ),
     Case(
         "reference-computing",
@@ -802,7 +819,7 @@ CASES = [
         "N004",
         file=EDITO,
         line=6,
-        column=21,
+        column=24,
     ),
     Case(
         "reference-filter",
@@ -814,7 +831,7 @@ CASES = [
         "N004",
         file=EDITO,
         line=6,
-        column=21,
+        column=24,
     ),
     Case(
         "reference-call",
@@ -822,11 +839,13 @@ CASES = [
         "N004",
         file=EDITO,
         line=6,
-        column=21,
+        column=24,
     ),
     Case(
         "reference-tag",
-        edit("rapports/2016/00-edito.md", "La métropole", "{% for x in range(9) %}x{% endfor %}"),
+        edit(
+            "rapports/2016/00-edito.md", "L'établissement", "{% for x in range(9) %}x{% endfor %}"
+        ),
         "N004",
         file=EDITO,
         line=6,
@@ -838,7 +857,7 @@ CASES = [
         "N003",
         file=EDITO,
         line=6,
-        column=24,
+        column=27,
     ),
     Case(
         "part-without-header",
@@ -858,7 +877,7 @@ CASES = [
     ),
     Case(
         "part-control-character",
-        edit("rapports/2016/00-edito.md", "La métropole", "La\x1b[8m métropole"),
+        edit("rapports/2016/00-edito.md", "L'établissement", "L'\x1b[8métablissement"),
         "Y010",
         file=EDITO,
         line=6,
@@ -1012,19 +1031,29 @@ HOSTILE_TEXT = (
 BUILD_ARGS = ("-f", "html", "-f", "md", "-f", "data")
 
 
-def hostile_fiche() -> str:
-    """A valid fiche whose text fields (title, Markdown lists, indicator) carry markup and
-    template code, written as YAML double-quoted strings (JSON's syntax)."""
-    quoted = json.dumps(HOSTILE_TEXT, ensure_ascii=False)
-    text = fiche(
-        extra_report=f"""\
+HOSTILE_QUOTED = json.dumps(HOSTILE_TEXT, ensure_ascii=False)
+"""The hostile text as a YAML double-quoted string (JSON's syntax)."""
+
+
+def hostile_bilan() -> str:
+    """A valid bilan whose indicator and Markdown list carry markup and template code."""
+    quoted = HOSTILE_QUOTED
+    return bilan(
+        extra=f"""\
         indicateurs:
           - {{libelle: {quoted}, texte: {quoted}}}
         points_forts: [{quoted}]
         """
     )
-    return text.replace("titre: Fiche e01-test", f"titre: {quoted}").replace(
-        "  - Un objectif", f"  - {quoted}"
+
+
+def hostile_fiche() -> str:
+    """A valid fiche whose title and objective carry markup and template code."""
+    quoted = HOSTILE_QUOTED
+    return (
+        fiche()
+        .replace("titre: Fiche e01-test", f"titre: {quoted}")
+        .replace("  - Un objectif", f"  - {quoted}")
     )
 
 
@@ -1053,8 +1082,11 @@ def test_markup_and_template_code_in_a_fiche_stay_text(
 ) -> None:
     data = make_base(tmp_path)
     write("actions/e01-test.yaml", hostile_fiche())(data)
+    write("rapports/2016/bilans/e01-test.yaml", hostile_bilan())(data)
     edit(
-        "rapports/2016/00-edito.md", "La métropole", "<script>alert('edito')</script> La métropole"
+        "rapports/2016/00-edito.md",
+        "L'établissement",
+        "<script>alert('edito')</script> L'établissement",
     )(data)
     monkeypatch.chdir(tmp_path)
     code, output = build_cli(tmp_path, "--out", "out")
@@ -2171,8 +2203,8 @@ def test_paths_without_the_rights(
     ("args", "said"),
     [
         (("-n", "0"), "la valeur doit être au moins 1"),
-        (("-n", "1000"), "numéro d'action hors limites : 1000"),
-        (("-n", "99999999999999999999"), "numéro d'action hors limites"),
+        (("-n", "1000"), "la valeur doit être au plus 999"),
+        (("-n", "99999999999999999999"), "au plus 999"),
         (("-n", "-5"), "au moins 1"),
         (("-n", "douze"), "--numero"),
         (("-n", "13", "--annee", "1999"), "au moins 2000"),

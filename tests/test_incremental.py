@@ -15,7 +15,6 @@ import pytest
 
 from bilan import rules, yamlio
 from bilan.build import BuildOptions, build, project_templates
-from bilan.dataset import FicheSource
 from bilan.diagnostics import Diagnostic
 from bilan.document import Document
 from bilan.errors import BuildError
@@ -23,6 +22,7 @@ from bilan.incremental import CACHE_DIR, INDEX, BuildCache, CachedFiche, Store, 
 from bilan.render import UnitRenderer
 from bilan.units import Unit
 from bilan.validate import validate_data
+from bilan.vocabulary import default_vocabulary
 from bilan.writer import ForeignFiles
 from tests.conftest import fiche
 
@@ -55,14 +55,16 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 EDITS = {
     "one-fiche": lambda data, _t: _edit(
-        data / "actions" / "p11-salles-de-spectacle.yaml",
+        data / "rapports" / "2016" / "bilans" / "p11-salles-de-spectacle.yaml",
         "Signature d'une convention tripartite",
         "Signature (modifiée) d'une convention tripartite",
     ),
     "report-settings": lambda data, _t: _edit(
         data / "rapports" / "2016" / "rapport.yaml", "Janvier 2017", "Février 2017"
     ),
-    "communes": lambda data, _t: _edit(data / "communes.yaml", "nom: Baillargues", "nom: Baillargue"),
+    "communes": lambda data, _t: _edit(
+        data / "communes.yaml", "nom: Baillargues", "nom: Baillargue"
+    ),
     "narrative": lambda data, _t: _edit(
         data / "rapports" / "2016" / "01-rappel-demarche.md", "schéma", "schéma (modifié)"
     ),
@@ -73,7 +75,9 @@ EDITS = {
         fiche("p13-nouvelle-action", kind="prospective", number=13), "utf-8"
     ),
     "figure": lambda data, _t: _edit(
-        data / "actions" / "p11-salles-de-spectacle.yaml", "etat: en-cours", "etat: terminee"
+        data / "rapports" / "2016" / "bilans" / "p11-salles-de-spectacle.yaml",
+        "etat: en-cours",
+        "etat: terminee",
     ),
     "warning": lambda data, _t: _edit(
         data / "actions" / "e04-reseau-finances-fiscalite.yaml", "titre:", "titre: Archives ;"
@@ -157,10 +161,10 @@ def test_a_cached_fiche_that_does_not_read_back_is_read_from_its_file(
     out = tmp_path / "out"
     expected = _snapshot(_build(real_data, tmp_path / "full", cache=False))
     _build(real_data, out)
-    salt = code_salt([project_templates()])
+    salt = code_salt([project_templates()], real_data)
     store = Store(out / CACHE_DIR, salt)
     index = (out / CACHE_DIR / INDEX).read_text("utf-8")
-    keys = [key for key in store._entries if key.startswith(("f:", "r:"))]
+    keys = [key for key in store._entries if key.startswith(("f:", "b:", "r:"))]
     assert keys and salt in index
     for key in keys:
         store.put(key, b'["x", [{"type": 1}]]\t{"id": 3}' if key.startswith("f:") else b"[")
@@ -192,24 +196,24 @@ def test_unchanged_fiches_are_only_summarised(
 ) -> None:
     """After one edit, the cache's copy of a fiche is read whole only for the pages made
     again (the edited fiche's neighbours, which link to it) and the headings they show
-    (their own neighbours'); the fiche rules run on the edited fiche only."""
+    (their own neighbours'); the bilan rules run on the edited fiche's bilan only."""
     _build(real_data, tmp_path / "out")
     _edit(real_data / "actions" / "e07-archives.yaml", "titre:", "titre: Archives ;")
     read: list[str] = []
     checked: list[str] = []
-    real_fiche, real_findings = CachedFiche.fiche, rules.fiche_findings
+    real_fiche, real_findings = CachedFiche.fiche, rules.bilan_findings
 
     def counting_fiche(self: CachedFiche) -> object:
         if self._fiche is None:
             read.append(self.stem)
         return real_fiche.fget(self)  # type: ignore[attr-defined]
 
-    def counting_findings(item: FicheSource, context: rules.RuleContext) -> list[Diagnostic]:
-        checked.append(item.id)
-        return real_findings(item, context)
+    def counting_findings(entry: rules.BilanEntry, context: rules.RuleContext) -> list[Diagnostic]:
+        checked.append(entry.fiche.id)
+        return real_findings(entry, context)
 
     monkeypatch.setattr(CachedFiche, "fiche", property(counting_fiche))
-    monkeypatch.setattr(rules, "fiche_findings", counting_findings)
+    monkeypatch.setattr(rules, "bilan_findings", counting_findings)
     _build(real_data, tmp_path / "out")
     assert checked == ["e07-archives"]
     assert sorted(read) == [
@@ -224,7 +228,11 @@ def test_diagnostics_are_the_same_from_the_cache(real_data: Path, tmp_path: Path
     """Warnings found in the previous build come back from the cache, unchanged."""
     fiche_e04 = real_data / "actions" / "e04-reseau-finances-fiscalite.yaml"
     _edit(fiche_e04, "    titre: Réseau thématique Finances et fiscalité", "    titre: Archives")
-    _edit(real_data / "actions" / "e07-archives.yaml", "phases: [", "phases: [4, ")
+    _edit(
+        real_data / "rapports" / "2016" / "bilans" / "e07-archives.yaml",
+        "phases: [",
+        "phases: [4, ",
+    )
     expected = validate_data(real_data).diagnostics
     assert {d.code for d in expected} >= {"R005", "R010", "R013"}
     options = BuildOptions(
@@ -282,12 +290,12 @@ def test_units_render_the_same_from_the_cache(tmp_path: Path) -> None:
         sections = tuple(Unit("section.html.j2", {"n": n, "texte": texte}) for n in range(3))
         return Unit("page.html.j2", {"sections": sections, "titre": titre})
 
-    expected = UnitRenderer([tmp_path]).render(page("T&", "a<b"))
+    expected = UnitRenderer([tmp_path], default_vocabulary()).render(page("T&", "a<b"))
     assert expected == "<p>0 a&lt;b</p><p>1 a&lt;b</p><p>2 a&lt;b</p>|T&amp;"
     salt = code_salt([tmp_path])
     for _ in range(2):
         cache = BuildCache(tmp_path / "cache", salt)
-        renderer = cache.renderer([tmp_path])
+        renderer = cache.renderer([tmp_path], default_vocabulary())
         assert renderer.render(page("T&", "a<b")) == expected
         cache.store.save()
     assert renderer.key(page("T&", "a<b")) == renderer.key(page("T&", "a<b"))

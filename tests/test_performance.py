@@ -19,7 +19,7 @@ from bilan.locatedyaml import read_located
 from bilan.quickyaml import Irregular, quick_load
 from bilan.references import plain_references
 from bilan.validate import validate_data
-from tests.conftest import DATA, ROOT, DataMaker, fiche
+from tests.conftest import DATA, ROOT, DataMaker, bilan, fiche
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -49,7 +49,9 @@ def _leaves(value: object) -> list[object]:
 def test_quick_yaml_agrees_on_real_and_generated_fiches(tmp_path: Path) -> None:
     generated = generate.fiches(40, 7, generate.read_communes(DATA / "communes.yaml"))
     texts = [p.read_text("utf-8") for p in sorted(DATA.rglob("*.yaml"))]
-    texts += [generate.to_yaml(f) for f in generated]
+    for item in generated:
+        fiche, report = generate.files_of(item)
+        texts += [generate.to_yaml(fiche), generate.to_yaml(report, "bilan")]
     for text in texts:
         assert isinstance(quick_load(text), dict)
         assert_quick_agrees(text)
@@ -106,14 +108,16 @@ def test_quick_yaml_agrees_on_arbitrary_text(text: str) -> None:
 
 
 def test_lazy_positions_are_the_builders() -> None:
-    text = (DATA / "actions" / "p11-salles-de-spectacle.yaml").read_text("utf-8")
+    text = (DATA / "rapports" / "2016" / "bilans" / "p11-salles-de-spectacle.yaml").read_text(
+        "utf-8"
+    )
     doc, found = yamlio.parse(text, "f.yaml")
     assert doc is not None and not found
     _data, positions, _found = read_located(text, "f.yaml")
     assert doc.positions == positions.values
     assert doc.key_positions == positions.keys
     assert doc.raw == positions.raw
-    assert doc.locate(("bilans", 2016, "indicateurs", 2, "valeur")) == (65, 17)
+    assert doc.locate(("indicateurs", 2, "valeur")) == (31, 13)
 
 
 def _jinja_references(source: str) -> list[tuple[list[str], int]] | None:
@@ -159,7 +163,8 @@ def test_parallel_validation_is_the_serial_one(make_data: DataMaker) -> None:
     }
     files["e05-test.yaml"] = fiche("e05-test", number=5).replace("objectifs:", "objectif:")
     files["e09-test.yaml"] = b"id: [\n"
-    files["e12-test.yaml"] = fiche("e12-autre", number=12, phases="[1, 3, 2]")
+    files["e12-test.yaml"] = fiche("e12-autre", number=12)
+    files["2016/e12-test.yaml"] = bilan("e12-test", phases="[1, 3, 2]")
     files["notes.txt"] = "pas une fiche"
     data = make_data(files)
     serial = validate_data(data, jobs=1)

@@ -22,7 +22,13 @@ from bilan.reporters import (
 )
 
 ERROR = Diagnostic(
-    "data/actions/e01.yaml", 2, 8, "S001", Severity.ERROR, "champ inconnu « objectif »", "vouliez-vous dire « objectifs » ?"
+    "data/actions/e01.yaml",
+    2,
+    8,
+    "S001",
+    Severity.ERROR,
+    "champ inconnu « objectif »",
+    "vouliez-vous dire « objectifs » ?",
 )
 WARNING = Diagnostic("data/actions/e01.yaml", 3, 0, "R005", Severity.WARNING, "la phase revient")
 FOLDER = Diagnostic("data/actions", 0, 0, "R003", Severity.ERROR, "aucune fiche ne couvre 2")

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from bilan.dataset import DataSet, display_path
+from bilan.dataset import DataSet
 from bilan.diagnostics import Diagnostic
 from bilan.errors import BuildError, InvalidData, UsageError, reason
+from bilan.files import display_path
 from bilan.keys import digest
 from bilan.narrative import Narrative
 from bilan.outputs import FORMATS, OutputFormat
@@ -100,15 +101,18 @@ def build(options: BuildOptions) -> BuildResult:
 
 
 def edition_key(salt: str, year: int, narrative: Narrative, dataset: DataSet) -> str:
-    """A key of everything an output of the year is made of: code and templates (the
-    salt), the year, the narrative, the communes and every fiche (its file's hash): the
-    same with or without the cache."""
+    """A key of everything an output of the year is made of: code, templates and project
+    configuration (the salt), the year, the narrative, the communes, every fiche and
+    every bilan of the year (their files' hashes): the same with or without the cache."""
     assert dataset.communes is not None
     parts = [salt, str(year), narrative.meta.model_dump_json(), dataset.communes.model_dump_json()]
     for part in narrative.parts:
         parts += [Path(part.path).name, part.section.model_dump_json(), part.body]
     for item in dataset.fiches:
         parts += [item.stem, item.digest]
+    parts.append("bilans")
+    for report in dataset.bilans.get(year, []):
+        parts += [report.stem, report.digest]
     return digest("edition", *parts)
 
 
@@ -117,14 +121,12 @@ def _build(options: BuildOptions, dirs: list[Path]) -> BuildResult:
 
     target = options.out / str(options.year)
     chosen, notices = chosen_formats(options)
-    salt = code_salt(dirs)
+    salt = code_salt(dirs, options.data)
     cache = None
-    renderer = UnitRenderer(dirs)
     if options.cache:
         from bilan.incremental import BuildCache
 
         cache = BuildCache(claim_cache(options.out, create=False), salt)
-        renderer = cache.renderer(dirs)
         validation = validate_data(
             options.data, years=[options.year], parse=cache.parse, check=cache.checker()
         )
@@ -132,22 +134,25 @@ def _build(options: BuildOptions, dirs: list[Path]) -> BuildResult:
         validation = validate_data(options.data, years=[options.year])
     if not validation.ok:
         raise InvalidData(validation.diagnostics, validation.files, "rapport non construit")
-    communes = validation.dataset.communes
-    assert communes is not None
+    dataset = validation.dataset
+    communes, project = dataset.communes, dataset.project
+    assert communes is not None and project is not None
+    vocabulary = project.vocabulaire
+    renderer = cache.renderer(dirs, vocabulary) if cache else UnitRenderer(dirs, vocabulary)
     figures = validation.figures[options.year]
     if not any(line["bilan_fourni"] for line in figures["par_action"]):
         raise UsageError(
             f"aucune fiche n'a de bilan {options.year} : il n'y a rien à publier pour cette année",
             f"ajoutez une entrée « {options.year}: » sous « bilans » dans les fiches",
         )
-    narrative = validation.narratives[options.year]
-    edition = edition_view(options.year, narrative, communes, validation.dataset.fiches, figures)
-    key = edition_key(salt, options.year, narrative, validation.dataset)
+    year = options.year
+    narrative = validation.narratives[year]
+    fiches = [(f, dataset.bilan_of(year, f.stem)) for f in dataset.fiches if f.in_schema(year)]
+    edition = edition_view(year, narrative, communes, fiches, figures, vocabulary)
+    key = edition_key(salt, year, narrative, dataset)
     previous = read_edition(target)  # refuses a folder that is not bilan's, before rendering
     chosen, planned = _with_links_current(chosen, previous.current(key))
-    links = [
-        link for name in FORMATS if name in planned for link in FORMATS[name].links(options.year)
-    ]
+    links = [link for name in FORMATS if name in planned for link in FORMATS[name].links(year)]
     planned_outputs = {f.name: f.plan(edition, links) for f in chosen}
     outputs = [output for plan in planned_outputs.values() for output in plan]
     kept = cache.kept(target, outputs) if cache is not None else set()
@@ -181,11 +186,12 @@ def _build(options: BuildOptions, dirs: list[Path]) -> BuildResult:
 def _with_links_current(
     chosen: list[OutputFormat], current: dict[str, frozenset[str]]
 ) -> tuple[list[OutputFormat], frozenset[str]]:
-    """The formats to write, and those the edition will hold: the ones chosen, and the
-    current ones of the previous edition (same inputs), which stay. A format kept but
-    built alongside other formats is written again, so that its links (the site's
-    footer) lead to what the edition holds, no more, no less; with the cache, only its
-    files whose links changed are rendered."""
+    """The formats to write, and those the edition will hold: the ones chosen (each
+    available here: :func:`chosen_formats` left out the others), and the current ones of
+    the previous edition (same inputs), which stay. A format kept but built alongside
+    other formats is written again, so that its links (the site's footer) lead to what
+    the edition holds, no more, no less; with the cache, only its files whose links
+    changed are rendered."""
     names = {f.name for f in chosen}
     planned = frozenset(names | set(current))
     again = [

@@ -205,7 +205,9 @@ def _files(example: Example | Mapping[str, str]) -> str:
 
 
 def _severity(entry: Entry) -> str:
-    return entry.severity.value + (" (règle : gravité réglable par projet)" if entry.is_rule else "")
+    return entry.severity.value + (
+        " (règle : gravité réglable par projet)" if entry.is_rule else ""
+    )
 
 
 def _section(entry: Entry) -> str:

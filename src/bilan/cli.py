@@ -15,7 +15,6 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from importlib.metadata import PackageNotFoundError, metadata
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
@@ -35,7 +34,10 @@ _ARGS = "bilan.args"
 
 def issue_tracker() -> str | None:
     """Where to report a bug: the ``Issues`` URL of the package's metadata
-    (``[project.urls]`` of pyproject.toml, its one place)."""
+    (``[project.urls]`` of pyproject.toml, its one place). Imported here: only a failing
+    run needs it, and it costs every run a tenth of its start-up."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
     try:
         urls = metadata("bilan").get_all("Project-URL") or []
     except PackageNotFoundError:  # pragma: no cover - run from a bare source tree
@@ -194,7 +196,9 @@ def main(
 @command()
 def validate(
     data: DataOption = Path("data"),
-    output_format: Annotated[str | None, diagnostics_option("--format", "-f", "--diagnostics")] = None,
+    output_format: Annotated[
+        str | None, diagnostics_option("--format", "-f", "--diagnostics")
+    ] = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Les avertissements font aussi échouer la vérification."),
@@ -338,19 +342,33 @@ def stats(
         raise
     show_diagnostics(found.diagnostics, found.files, diagnostics, err=True)
     figures = found.figures
-    typer.echo(to_json(figures) if output_format is StatsFormat.json else to_table(figures))
+    if output_format is StatsFormat.json:
+        typer.echo(to_json(figures))
+    else:
+        typer.echo(to_table(figures, found.vocabulary))
 
 
 @command()
 def new(
     kind: Annotated[
-        Literal["existante", "prospective"],
-        typer.Option("--type", "-t", help="Type de l'action : existante ou prospective."),
+        str,
+        typer.Option(
+            "--type",
+            "-t",
+            metavar="TYPE",
+            help="Type de l'action, parmi ceux du projet (data/bilan.yaml ; par défaut : "
+            "existante ou prospective).",
+        ),
     ],
     number: Annotated[
         int,
         typer.Option(
-            "--numero", "-n", min=1, metavar="N", help="Numéro de l'action, propre à son type."
+            "--numero",
+            "-n",
+            min=1,
+            max=999,
+            metavar="N",
+            help="Numéro de l'action, propre à son type (1 à 999).",
         ),
     ],
     title: Annotated[
@@ -365,12 +383,14 @@ def new(
     year: Annotated[
         int | None,
         typer.Option(
+            "--year",
             "--annee",
+            "-y",
             min=2000,
             max=2100,
             metavar="ANNÉE",
-            help="Année du premier bilan. Par défaut : la dernière année de DATA/rapports/, "
-            "sinon l'année en cours.",
+            help="Année du premier bilan (l'action entre au schéma cette année-là). Par "
+            "défaut : la dernière année de DATA/rapports/, sinon l'année en cours.",
         ),
     ] = None,
     themes: Annotated[
@@ -378,38 +398,42 @@ def new(
         typer.Option(
             "--theme",
             metavar="THÈME",
-            help="Thème de l'action (répétable) : fonctions-ressources, services-a-la-population, "
-            "amenagement-developpement-durable ou interventions-techniques. "
-            "Par défaut : fonctions-ressources.",
+            help="Thème de l'action (répétable), parmi ceux du projet (data/bilan.yaml). "
+            "Par défaut : le premier.",
         ),
     ] = None,
 ) -> None:
-    """Crée la fiche d'une nouvelle action : valide, commentée, à compléter.
+    """Crée la fiche d'une nouvelle action et son premier bilan : valides, commentés.
 
     La fiche est écrite dans DATA/actions/, nommée d'après le type, le numéro et le titre
-    (par exemple p13-reseau-thematique-sport.yaml). Une fiche existante n'est jamais
-    remplacée, et un numéro déjà décrit par une autre fiche est refusé.
+    (par exemple p13-reseau-thematique-sport.yaml), et son bilan dans
+    DATA/rapports/ANNÉE/bilans/. Un fichier existant n'est jamais remplacé, et un numéro
+    déjà décrit par une autre fiche est refusé.
     """
-    from bilan.dataset import display_path
+    from bilan.files import display_path
     from bilan.skeleton import create
 
     made = create(data, kind, number, title, year, themes or [])
-    typer.echo(f"Fiche créée : {display_path(made.path)} (bilan {made.year}).")
+    typer.echo(f"Fiche créée : {display_path(made.path)}.")
+    if made.bilan is not None:
+        typer.echo(f"Bilan {made.year} créé : {display_path(made.bilan)}.")
     for notice in made.notices:
         typer.echo(f"avertissement : {notice}", err=True)
-    typer.echo("Complétez-la, puis lancez « bilan validate ».")
+    typer.echo("Complétez-les, puis lancez « bilan validate ».")
 
 
 @command()
 def schema(
     name: Annotated[
-        Literal["fiche", "communes"],
+        Literal["fiche", "bilan", "communes", "projet"],
         typer.Argument(
             metavar="MODÈLE",
-            help="fiche (une fiche-action) ou communes (data/communes.yaml).",
+            help="fiche (data/actions/*.yaml), bilan (data/rapports/ANNÉE/bilans/*.yaml), "
+            "communes (data/communes.yaml) ou projet (data/bilan.yaml).",
             show_default=False,
         ),
     ] = "fiche",
+    data: DataOption = Path("data"),
     out: Annotated[
         Path | None,
         typer.Option(
@@ -420,15 +444,24 @@ def schema(
         ),
     ] = None,
 ) -> None:
-    """Affiche ou écrit le schéma JSON d'une fiche-action (ou de communes.yaml).
+    """Affiche ou écrit le schéma JSON d'un fichier du projet, avec son vocabulaire.
 
     Les éditeurs (VS Code et son extension YAML) s'en servent pour compléter et vérifier
-    les champs pendant la saisie. « make schemas » régénère ceux du dépôt (schemas/).
+    les champs pendant la saisie : thèmes, phases et états y sont ceux de DATA/bilan.yaml.
+    « make schemas » régénère ceux du dépôt (schemas/).
     """
+    from bilan.config import load_project
     from bilan.schema import render, write
 
+    project, _raw, found = load_project(data) if data.is_dir() else (None, b"", [])
+    if found:
+        raise BilanError(
+            "la configuration du projet (data/bilan.yaml) contient des erreurs",
+            "corrigez-les d'abord (bilan validate les liste toutes)",
+        )
+    vocabulary = project.vocabulaire if project else None
     if out is None:
-        typer.echo(render(name), nl=False)
+        typer.echo(render(name, vocabulary), nl=False)
         return
-    write(name, out)
+    write(name, out, vocabulary)
     typer.echo(f"Schéma écrit : {out}")

@@ -246,7 +246,9 @@ def _why(error: BadParameter) -> str:
     first = cause.errors()[0]
     value = printable(str(first.get("input", "")))
     limits = first.get("ctx", {})
-    choices = _choices(error.param) if isinstance(error.param, TyperOption | TyperArgument) else None
+    choices = (
+        _choices(error.param) if isinstance(error.param, TyperOption | TyperArgument) else None
+    )
     if choices is not None:
         return f"« {value} » ne fait pas partie des valeurs possibles ({', '.join(choices)})"
     reasons = {

@@ -4,12 +4,13 @@ and ``bilan stats``, so that a number is written the same way everywhere."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from babel.numbers import format_currency, format_decimal
 
-from bilan.models import PHASES, Cell, Indicator
+from bilan.models import Cell, Indicator
 
 LOCALE = "fr_FR"
 
@@ -46,14 +47,15 @@ def phase_text(cell: Cell) -> str:
     return "/".join(str(p) for p in cell) if isinstance(cell, list) else str(cell)
 
 
-def phase_label(cell: Cell) -> str:
-    """« phase 3, mise en œuvre » or « phases 3 et 4, mise en œuvre puis suivi ou fin »."""
+def phase_label(cell: Cell, labels: Mapping[int, str]) -> str:
+    """« phase 3, mise en œuvre » or « phases 3 et 4, mise en œuvre puis suivi ou fin »,
+    with the project's phase ``labels``."""
     if cell is None:
         return "aucune phase"
     if isinstance(cell, list):
-        names = " puis ".join(PHASES[p].lower() for p in cell)
+        names = " puis ".join(labels[p].lower() for p in cell)
         return f"phases {' et '.join(str(p) for p in cell)}, {names}"
-    return f"phase {cell}, {PHASES[cell].lower()}"
+    return f"phase {cell}, {labels[cell].lower()}"
 
 
 def phase_class(cell: Cell) -> str:
@@ -63,10 +65,25 @@ def phase_class(cell: Cell) -> str:
     return "phase-" + ("-".join(str(p) for p in cell) if isinstance(cell, list) else str(cell))
 
 
-
 def count(number: int, noun: str) -> str:
     """« 1 action », « 2 actions », « 0 action » (French: plural from 2)."""
     return f"{number} {noun}{'s' if number > 1 else ''}"
+
+
+NUMBER_WORDS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf")
+
+
+def in_words(number: int) -> str:
+    """4 → « quatre » (to nine), as French writes small counts in a sentence."""
+    return NUMBER_WORDS[number] if 0 <= number < len(NUMBER_WORDS) else str(number)
+
+
+def agreed(number: int, plural: str) -> str:
+    """« 1 existante », « 2 existantes », « 3 à construire »: a plural word (the last of
+    ``plural``) in the singular for 0 and 1, as French writes counts."""
+    if number <= 1 and plural.endswith("s") and " " not in plural:
+        return f"{number} {plural[:-1]}"
+    return f"{number} {plural}"
 
 
 def finalize_figure(value: Any) -> Any:

@@ -29,7 +29,7 @@ import os
 import re
 import sys
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from importlib import metadata
 from pathlib import Path
@@ -38,16 +38,20 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 import bilan
-from bilan.dataset import FicheFile, FicheSource, Parsed, parse_fiches
+from bilan.config import CONFIG_FILE
+from bilan.dataset import Kind, LoadedFiche, Parsed, parse_files
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.document import Document
+from bilan.files import SourceFile
 from bilan.keys import digest
-from bilan.models import Action, Fiche
+from bilan.modelerrors import check_model
+from bilan.models import Action, Fiche, Report
 from bilan.render import UnitRenderer
-from bilan.rules import RuleContext
+from bilan.rules import BilanEntry, RuleContext
 from bilan.sourcetext import decode
 from bilan.units import Identified, Output, Page, Static, Unit
-from bilan.validate import FicheChecker, FicheFindings, check_fiche
+from bilan.validate import BilanChecker, BilanFindings, check_bilan
+from bilan.vocabulary import Vocabulary
 from bilan.writer import CACHE_DIR as CACHE_DIR  # where the cache lives: the writer owns it
 from bilan.yamlio import load_bytes
 
@@ -56,17 +60,25 @@ RENDERING_LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "babel", "pydan
 KEEP_BUILDS = 8
 """Entries unused by this many builds are dropped when the cache is compacted (builds of
 other years share the cache: their pages stay)."""
-_SUMMARY = TypeAdapter(tuple[str, tuple[Action, ...]])
+_SUMMARY = TypeAdapter(tuple[str, tuple[Action, ...], int | None, int | None])
+"""A fiche's id, actions and years (entry, exit): what the data set rules read of it."""
 _BLOB = re.compile(r"[0-9a-f]{16}\.blob")
 """The name of a blob file (:meth:`Store.save`)."""
 
 
-def code_salt(template_dirs: Sequence[Path]) -> str:
-    """Hash of everything besides the data that makes the output: bilan's code, the
-    templates (user's and project's) and the versions of the libraries that render."""
+def code_salt(template_dirs: Sequence[Path], data_dir: Path | None = None) -> str:
+    """Hash of everything besides the fiches that makes the output: bilan's code and
+    defaults, the templates (user's and project's), the project's configuration (its
+    vocabulary is in every page) and the versions of the libraries that render."""
     hashed = hashlib.blake2b(digest_size=16)
     package = Path(bilan.__file__).parent
-    sources = [(f"bilan/{p.relative_to(package).as_posix()}", p) for p in sorted(package.rglob("*.py"))]
+    sources = [
+        (f"bilan/{p.relative_to(package).as_posix()}", p)
+        for p in sorted(package.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
+    if data_dir is not None and (data_dir / CONFIG_FILE).is_file():
+        sources.append((CONFIG_FILE, data_dir / CONFIG_FILE))
     for index, folder in enumerate(template_dirs):  # by place, not path: a moved copy agrees
         files = sorted(p for p in folder.rglob("*") if p.is_file())
         sources += [(f"{index}/{p.relative_to(folder).as_posix()}", p) for p in files]
@@ -159,7 +171,9 @@ class Store:
             if key not in self._new
         }
         stale = {k for k, v in kept.items() if v[3] <= generation - KEEP_BUILDS}
-        dead = sum(kept[k][1] for k in stale) + max(0, len(self._blob) - sum(v[1] for v in old.values()))
+        dead = sum(kept[k][1] for k in stale) + max(
+            0, len(self._blob) - sum(v[1] for v in old.values())
+        )
         try:
             if self._blob_name and dead <= len(self._blob) // 2:
                 name, entries = self._blob_name, kept
@@ -207,52 +221,24 @@ def _replace(path: Path, content: bytes) -> None:
     os.replace(partial_file, path)
 
 
-class CachedFiche:
-    """A fiche whose bytes validated in an earlier build (see :class:`FicheSource`): its
-    id and actions come from the cache's summary, its model and its document (for
-    positions) only when something asks."""
+class _CachedFile:
+    """A file whose bytes validated in an earlier build: its model is read from the cache,
+    and its document (for positions) from its bytes, only when something asks."""
 
-    def __init__(self, file: FicheFile, stored: bytes) -> None:
+    def __init__(self, file: SourceFile, stored: bytes) -> None:
         self.stem, self.shown, self.digest = file.stem, file.shown, file.digest
         self._raw = file.raw
-        self._summary_json, _tab, self._fiche_json = stored.partition(b"\t")
-        self._summary: tuple[str, tuple[Action, ...]] | None = None
-        self._fiche: Fiche | None = None
+        self._stored = stored
         self._doc: Document | None = None
 
-    @property
-    def id(self) -> str:
-        return self._summarised()[0]
-
-    @property
-    def actions(self) -> Sequence[Action]:
-        return self._summarised()[1]
-
-    def _summarised(self) -> tuple[str, tuple[Action, ...]]:
-        if self._summary is None:
-            try:
-                self._summary = _SUMMARY.validate_json(self._summary_json)
-            except ValueError:  # a damaged entry: the fiche's own file says
-                self._summary = (self.fiche.id, tuple(self.fiche.actions))
-        return self._summary
-
-    @property
-    def fiche(self) -> Fiche:
-        if self._fiche is None:
-            try:
-                self._fiche = Fiche.model_validate_json(self._fiche_json)
-            except ValueError:
-                self._fiche = self._parsed()
-        return self._fiche
-
-    def _parsed(self) -> Fiche:
-        """The fiche read from its bytes (which validated before)."""
-        from bilan.modelerrors import check_model
-
-        doc, _found = load_bytes(self._raw, self.shown)
-        fiche = None if doc is None else check_model(doc, Fiche)[0]
-        assert fiche is not None, "these bytes were valid when the cache kept them"
-        return fiche
+    def _model(self, model: type[Any], stored: bytes) -> Any:
+        try:
+            return model.model_validate_json(stored)
+        except ValueError:  # a damaged or outdated entry: the file says
+            doc, _found = load_bytes(self._raw, self.shown)
+            valid = None if doc is None else check_model(doc, model)[0]
+            assert valid is not None, "these bytes were valid when the cache kept them"
+            return valid
 
     @property
     def doc(self) -> Document:
@@ -263,22 +249,91 @@ class CachedFiche:
         return self._doc
 
 
-def _fiche_entry(item: FicheSource) -> bytes:
-    summary = _SUMMARY.dump_json((item.id, tuple(item.actions)))
-    return summary + b"\t" + item.fiche.model_dump_json().encode()
+class CachedFiche(_CachedFile):
+    """A fiche (see :class:`FicheSource`) whose id, actions and years come from the cache's
+    summary, its model only when asked."""
+
+    def __init__(self, file: SourceFile, stored: bytes) -> None:
+        summary, _tab, model = stored.partition(b"\t")
+        super().__init__(file, model)
+        self._summary_json = summary
+        self._summary: tuple[str, tuple[Action, ...], int | None, int | None] | None = None
+        self._fiche: Fiche | None = None
+
+    @property
+    def id(self) -> str:
+        return self._summarised()[0]
+
+    @property
+    def actions(self) -> Sequence[Action]:
+        return self._summarised()[1]
+
+    def in_schema(self, year: int) -> bool:
+        _id, _actions, entree, sortie = self._summarised()
+        return (entree is None or entree <= year) and (sortie is None or year <= sortie)
+
+    def _summarised(self) -> tuple[str, tuple[Action, ...], int | None, int | None]:
+        if self._summary is None:
+            try:
+                self._summary = _SUMMARY.validate_json(self._summary_json)
+            except ValueError:  # a damaged entry: the fiche's own file says
+                self._summary = _summary(self.fiche)
+        return self._summary
+
+    @property
+    def fiche(self) -> Fiche:
+        if self._fiche is None:
+            self._fiche = self._model(Fiche, self._stored)
+        return self._fiche
 
 
-def _findings_entry(found: FicheFindings) -> bytes:
+class CachedReport(_CachedFile):
+    """A bilan (see :class:`ReportSource`) read from the cache when asked."""
+
+    def __init__(self, file: SourceFile, stored: bytes) -> None:
+        super().__init__(file, stored)
+        self._report: Report | None = None
+
+    @property
+    def report(self) -> Report:
+        if self._report is None:
+            self._report = self._model(Report, self._stored)
+        return self._report
+
+
+def _summary(fiche: Fiche) -> tuple[str, tuple[Action, ...], int | None, int | None]:
+    return (
+        fiche.id,
+        tuple(fiche.actions),
+        fiche.entree,
+        fiche.sortie.annee if fiche.sortie else None,
+    )
+
+
+def _entry(item: Any) -> bytes:
+    """What the cache keeps of a valid file (a source parsed by
+    :func:`bilan.dataset.parse_files`): its model as JSON, a fiche's after its summary."""
+    if isinstance(item, LoadedFiche):
+        summary = _SUMMARY.dump_json(_summary(item.fiche))
+        return summary + b"\t" + item.fiche.model_dump_json().encode()
+    report: Report = item.report
+    return report.model_dump_json().encode()
+
+
+def _findings_entry(found: BilanFindings) -> bytes:
     diagnostics = [dataclasses.astuple(d) for d in found.diagnostics]
     return json.dumps([diagnostics, found.lines], ensure_ascii=False).encode()
 
 
-def _findings(value: bytes) -> FicheFindings | None:
+def _findings(value: bytes) -> BilanFindings | None:
     try:
         diagnostics, lines = json.loads(value)
-        return FicheFindings(
-            [Diagnostic(p, li, c, code, Severity(s), m, h) for p, li, c, code, s, m, h in diagnostics],
-            {int(year): of_year for year, of_year in lines.items()},
+        return BilanFindings(
+            [
+                Diagnostic(p, li, c, code, Severity(s), m, h)
+                for p, li, c, code, s, m, h in diagnostics
+            ],
+            list(lines),
         )
     except (ValueError, TypeError, AttributeError):
         return None
@@ -307,32 +362,50 @@ class BuildCache:
 
     # bilan.dataset.FicheParser
 
-    def parse(self, files: Sequence[FicheFile], jobs: int | None = None) -> Iterator[Parsed]:
-        """Fiches already known by their bytes come from the cache; the others are parsed
+    def parse(
+        self,
+        files: Sequence[SourceFile],
+        model: Kind,
+        context: Mapping[str, Any],
+        jobs: int | None = None,
+    ) -> Iterator[Parsed]:
+        """Files already known by their bytes come from the cache; the others are parsed
         (and kept for the next build)."""
-        stored = [self.store.get(f"f:{file.digest}") for file in files]
+        prefix = "f" if model is Fiche else "b"
+        stored = [self.store.get(f"{prefix}:{file.digest}") for file in files]
         unknown = [file for file, entry in zip(files, stored, strict=True) if entry is None]
-        parsed = iter(parse_fiches(unknown, jobs))
+        parsed = iter(parse_files(unknown, model, context, jobs))
+        cached = CachedFiche if model is Fiche else CachedReport
         for file, entry in zip(files, stored, strict=True):
             if entry is not None:
-                yield CachedFiche(file, entry), []
+                yield cached(file, entry), []
                 continue
             item, found = next(parsed)
             if item is not None:
-                self.store.put(f"f:{file.digest}", _fiche_entry(item))
+                self.store.put(f"{prefix}:{file.digest}", _entry(item))
             yield item, found
 
-    # bilan.validate.FicheChecker
+    # bilan.validate.BilanChecker
 
-    def checker(self, check: FicheChecker = check_fiche) -> FicheChecker:
-        """``check``, remembered by the fiche's file and what its rules see."""
+    def checker(self, check: BilanChecker = check_bilan) -> BilanChecker:
+        """``check``, remembered by the files of the entry and what its rules see."""
 
-        def remembered(item: FicheSource, context: RuleContext) -> FicheFindings:
-            key = f"r:{digest(item.digest, item.shown, item.stem, self._context_key(context))}"
+        def remembered(entry: BilanEntry, context: RuleContext) -> BilanFindings:
+            fiche, bilan, previous = entry.fiche, entry.bilan, entry.previous
+            key = "r:" + digest(
+                fiche.digest,
+                fiche.shown,
+                fiche.stem,
+                bilan.digest,
+                bilan.shown,
+                previous.digest if previous else "",
+                repr(entry.window),
+                self._context_key(context),
+            )
             stored = self.store.get(key)
             found = None if stored is None else _findings(stored)
             if found is None:
-                found = check(item, context)
+                found = check(entry, context)
                 self.store.put(key, _findings_entry(found))
             return found
 
@@ -343,14 +416,14 @@ class BuildCache:
         if known is None or known[0] is not context:
             communes = "" if context.communes is None else context.communes.model_dump_json()
             severities = repr(sorted(context.severities.items()))
-            known = (context, digest(communes, repr(context.windows), severities))
+            known = (context, digest(communes, severities))
             self._context_keys[id(context)] = known
         return known[1]
 
     # bilan.render.UnitRenderer
 
-    def renderer(self, dirs: Sequence[Path]) -> CachedRenderer:
-        self._renderer = CachedRenderer(dirs, self)
+    def renderer(self, dirs: Sequence[Path], vocabulary: Vocabulary) -> CachedRenderer:
+        self._renderer = CachedRenderer(dirs, vocabulary, self)
         return self._renderer
 
     # Outputs kept from the previous edition
@@ -397,8 +470,8 @@ class BuildCache:
 class CachedRenderer(UnitRenderer):
     """A renderer that renders a unit only when no earlier build rendered the same one."""
 
-    def __init__(self, dirs: Sequence[Path], cache: BuildCache) -> None:
-        super().__init__(dirs)
+    def __init__(self, dirs: Sequence[Path], vocabulary: Vocabulary, cache: BuildCache) -> None:
+        super().__init__(dirs, vocabulary)
         self._store = cache.store
         self._salt = cache.salt
         self._keys: dict[int, tuple[object, str]] = {}
@@ -426,7 +499,12 @@ class CachedRenderer(UnitRenderer):
 
     def output_key(self, output: Output) -> str:
         if isinstance(output, Static):
-            return digest(self._salt, "static", output.path, hashlib.blake2b(self.static(output.source)).hexdigest())
+            return digest(
+                self._salt,
+                "static",
+                output.path,
+                hashlib.blake2b(self.static(output.source)).hexdigest(),
+            )
         assert isinstance(output, Page)
         return digest(self.key(output.unit), callable_name(output.convert), output.path)
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bilan.dataset import REPORTS_DIR, display_path, listing, read_bytes, read_file
+from bilan.dataset import REPORTS_DIR
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
+from bilan.files import display_path, listing, read_bytes, read_file
 from bilan.leftovers import is_leftover
 from bilan.modelerrors import check_model
 from bilan.models import ReportMeta, Section
@@ -55,15 +56,6 @@ class Narrative:
     parts: tuple[Part, ...]
 
 
-def report_years(data_dir: Path) -> list[int]:
-    """Years that have a narrative folder."""
-    folder = data_dir / REPORTS_DIR
-    if not folder.is_dir():
-        return []
-    names = listing(folder)  # ASCII digits only: « ² » is a digit that int() refuses
-    return sorted(int(n) for n in names if n.isascii() and n.isdigit() and (folder / n).is_dir())
-
-
 def _sandbox() -> ImmutableSandboxedEnvironment:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -76,11 +68,24 @@ def _sandbox() -> ImmutableSandboxedEnvironment:
 def load_narrative(data_dir: Path, year: int) -> tuple[Narrative | None, list[Diagnostic]]:
     """Read rapport.yaml and every part of ``year``; problems as diagnostics."""
     folder = data_dir / REPORTS_DIR / str(year)
-    if not (folder / META_FILE).is_file():
+    if not folder.is_dir():
         raise UsageError(
-            f"pas de rapport pour l'année {year} : {display_path(folder / META_FILE)} introuvable",
+            f"pas de rapport pour l'année {year} : {display_path(folder)} introuvable",
             "les années disponibles sont les dossiers de data/rapports/",
         )
+    if not (folder / META_FILE).is_file():
+        return None, [
+            Diagnostic(
+                display_path(folder / META_FILE),
+                0,
+                0,
+                "N001",
+                Severity.ERROR,
+                f"le dossier du rapport {year} n'a pas de {META_FILE}",
+                f"copiez celui d'une autre année et mettez-le à jour (« annee: {year} »), "
+                "ou préparez l'année avec bilan new-year",
+            )
+        ]
     diagnostics: list[Diagnostic] = []
     doc, found = read_file(folder / META_FILE, data_dir)
     diagnostics += found

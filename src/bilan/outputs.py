@@ -162,7 +162,9 @@ def html_outputs(edition: EditionView, links: Sequence[Link]) -> list[Output]:
 
 def markdown_outputs(edition: EditionView, _links: Sequence[Link]) -> list[Output]:
     """The whole report as one Markdown file, readable in a git diff."""
-    rows = tuple(Unit("chiffres-ligne.md.j2", {"a": line}) for line in edition.figures["par_action"])
+    rows = tuple(
+        Unit("chiffres-ligne.md.j2", {"a": line}) for line in edition.figures["par_action"]
+    )
     figures = Unit(
         "chiffres.md.j2", {"chiffres": edition.figures, "annee": edition.year, "lignes": rows}
     )
@@ -170,7 +172,9 @@ def markdown_outputs(edition: EditionView, _links: Sequence[Link]) -> list[Outpu
         (
             group.id,
             group.title,
-            tuple(Unit("fiche.md.j2", {"vue": view, "annee": edition.year}) for view in group.fiches),
+            tuple(
+                Unit("fiche.md.j2", {"vue": view, "annee": edition.year}) for view in group.fiches
+            ),
         )
         for group in edition.groups
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,20 @@ from jinja2 import (
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from bilan.dataset import display_path
 from bilan.errors import BuildError
-from bilan.french import euros, indicator_value, number, phase_class, phase_label, phase_text
-from bilan.models import PHASES
+from bilan.files import display_path
+from bilan.french import (
+    euros,
+    in_words,
+    indicator_value,
+    number,
+    phase_class,
+    phase_label,
+    phase_text,
+)
 from bilan.quarters import quarter_label
 from bilan.units import Unit
+from bilan.vocabulary import Vocabulary
 
 
 class Markdown:
@@ -90,7 +98,7 @@ def template_dirs(user: Path | None, default: Path) -> list[Path]:
     return [user, default] if user is not None else [default]
 
 
-def environment(dirs: Sequence[Path]) -> Environment:
+def environment(dirs: Sequence[Path], vocabulary: Vocabulary) -> Environment:
     """The Jinja environment of the report: autoescaped HTML, strict, French filters."""
     env = Environment(
         loader=FileSystemLoader([str(d) for d in dirs]),
@@ -107,11 +115,13 @@ def environment(dirs: Sequence[Path]) -> Environment:
         markdown_inline=md_inline,
         trimestre=quarter_label,
         phase=phase_text,
-        phase_libelle=phase_label,
         phase_classe=phase_class,
         valeur_indicateur=indicator_value,
+        en_lettres=in_words,
     )
-    env.globals["PHASES"] = PHASES
+    env.filters["phase_libelle"] = partial(phase_label, labels=vocabulary.phase_labels)
+    env.globals["PHASES"] = vocabulary.phase_labels
+    env.globals["vocabulaire"] = vocabulary
     return env
 
 
@@ -132,9 +142,9 @@ def shift_headings(text: str, shift: int) -> str:
     return "\n".join(lines)
 
 
-def text_environment(dirs: Sequence[Path]) -> Environment:
+def text_environment(dirs: Sequence[Path], vocabulary: Vocabulary) -> Environment:
     """Same templates folder, for Markdown output: no HTML escaping."""
-    env = environment(dirs)
+    env = environment(dirs, vocabulary)
     env.autoescape = False
     env.filters["sauts_de_ligne"] = hard_breaks
     env.filters["decaler_titres"] = shift_headings
@@ -157,7 +167,6 @@ def no_raw_html(value: Any) -> Any:
     return value.replace("<", "&lt;") if isinstance(value, str) else value
 
 
-
 TEXT_SUFFIX = ".md.j2"
 """Templates of the Markdown report: rendered without HTML escaping."""
 
@@ -166,10 +175,10 @@ class UnitRenderer:
     """Renders units (:mod:`bilan.units`) with the report's templates: a unit's inputs are
     the whole context of its template, the units among them rendered first."""
 
-    def __init__(self, dirs: Sequence[Path]) -> None:
+    def __init__(self, dirs: Sequence[Path], vocabulary: Vocabulary) -> None:
         self.dirs = list(dirs)
-        self._html = environment(self.dirs)
-        self._text = text_environment(self.dirs)
+        self._html = environment(self.dirs, vocabulary)
+        self._text = text_environment(self.dirs, vocabulary)
 
     def render(self, unit: Unit) -> str:
         """The text of ``unit``; a broken template is a BuildError in French."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import attrgetter
@@ -10,30 +10,31 @@ from pathlib import Path
 from typing import Any
 
 from bilan import rules
-from bilan.dataset import DataSet, FicheParser, FicheSource, load_dataset
+from bilan.dataset import DataSet, Parser, load_dataset, report_years
 from bilan.diagnostics import Diagnostic, Severity, errors
 from bilan.figures import ActionLine, consolidate, fiche_actions
-from bilan.narrative import Narrative, check_references, load_narrative, report_years
+from bilan.narrative import Narrative, check_references, load_narrative
+from bilan.vocabulary import default_vocabulary
 from bilan.workers import gc_paused
 
 
 @dataclass(frozen=True)
-class FicheFindings:
-    """What one fiche gives a run: what its fiche rules found, and the lines of its actions
-    in the figures of each report year (see :func:`bilan.figures.fiche_actions`)."""
+class BilanFindings:
+    """What one year's bilan of a fiche gives a run: what its rules found, and the lines
+    of the fiche's actions in the figures of that year (see :func:`bilan.figures.fiche_actions`)."""
 
     diagnostics: list[Diagnostic]
-    lines: dict[int, list[ActionLine]]
+    lines: list[ActionLine]
 
 
-FicheChecker = Callable[[FicheSource, rules.RuleContext], FicheFindings]
-"""One fiche and what its rules see besides it → its findings (a pure function)."""
+BilanChecker = Callable[[rules.BilanEntry, rules.RuleContext], BilanFindings]
+"""One bilan and what its rules see besides it → its findings (a pure function)."""
 
 
-def check_fiche(item: FicheSource, context: rules.RuleContext) -> FicheFindings:
-    """Every fiche rule on one fiche, and its lines in the figures of the report years."""
-    lines = {window.year: fiche_actions(item.fiche, window.year) for window in context.windows}
-    return FicheFindings(rules.fiche_findings(item, context), lines)
+def check_bilan(entry: rules.BilanEntry, context: rules.RuleContext) -> BilanFindings:
+    """Every bilan rule on one bilan, and its fiche's lines in the figures of its year."""
+    lines = fiche_actions(entry.fiche.fiche, entry.report, entry.year)
+    return BilanFindings(rules.bilan_findings(entry, context), lines)
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,17 @@ class Validation:
 
 def validate_data(
     data_dir: Path,
-    years: list[int] | None = None,
+    years: Sequence[int] | None = None,
     jobs: int | None = None,
-    parse: FicheParser | None = None,
-    check: FicheChecker = check_fiche,
+    parse: Parser | None = None,
+    check: BilanChecker = check_bilan,
     severities: rules.Severities | None = None,
 ) -> Validation:
     """Load everything, run every rule; never raises on bad data (only on a missing folder).
-    ``jobs`` and ``parse``: see :func:`bilan.dataset.load_dataset`; ``check``: how each
-    fiche is checked (:func:`check_fiche`, or a function giving the same findings);
-    ``severities``: a project's severity per rule code (see
+    ``years``: the report years to check (default: every one; the year before each is read
+    too, for comparison); ``jobs`` and ``parse``: see :func:`bilan.dataset.load_dataset`;
+    ``check``: how each bilan is checked (:func:`check_bilan`, or a function giving the same
+    findings); ``severities``: a project's severity per rule code (see
     :func:`bilan.rules.severity_overrides`)."""
     with gc_paused():
         return _validate(data_dir, years, jobs, parse, check, severities or {})
@@ -71,38 +73,50 @@ def validate_data(
 
 def _validate(
     data_dir: Path,
-    years: list[int] | None,
+    years: Sequence[int] | None,
     jobs: int | None,
-    parse: FicheParser | None,
-    check: FicheChecker,
+    parse: Parser | None,
+    check: BilanChecker,
     severities: rules.Severities,
 ) -> Validation:
-    dataset, diagnostics = load_dataset(data_dir, jobs, parse)
+    available = report_years(data_dir)
+    wanted = available if years is None else list(years)
+    loaded = sorted({*wanted, *(y - 1 for y in wanted if y - 1 in available)})
+    dataset, diagnostics = load_dataset(data_dir, loaded, jobs, parse)
     diagnostics += rules.dataset_findings(dataset, severities)
+    vocabulary = dataset.project.vocabulaire if dataset.project else default_vocabulary()
+    context = rules.RuleContext(dataset.communes, vocabulary, severities)
+    for item in dataset.fiches:
+        diagnostics += rules.fiche_findings(item, context)
     narratives: dict[int, Narrative] = {}
     files = dataset.files
-    for year in report_years(data_dir) if years is None else years:
+    for year in wanted:
         narrative, found = load_narrative(data_dir, year)
         diagnostics += found
         files += 1
         if narrative is not None:
             files += len(narrative.parts)
             narratives[year] = narrative
-    context = rules.RuleContext(
-        dataset.communes,
-        tuple(
-            rules.ReportWindow(year, n.meta.calendrier.debut, n.meta.calendrier.fin)
-            for year, n in narratives.items()
-        ),
-        severities,
-    )
-    found_in = [check(item, context) for item in dataset.fiches]
-    diagnostics += [diagnostic for found in found_in for diagnostic in found.diagnostics]
     computed: dict[int, dict[str, Any]] = {}
-    if dataset.communes is not None:
-        for year, narrative in narratives.items():
-            lines = [line for found in found_in for line in found.lines[year]]
-            figures = consolidate(lines, dataset.communes, year)
+    for year, narrative in narratives.items():
+        window = rules.ReportWindow(
+            year, narrative.meta.calendrier.debut, narrative.meta.calendrier.fin
+        )
+        lines: list[ActionLine] = []
+        for bilan in dataset.bilans.get(year, []):
+            fiche = dataset.fiche_by_stem.get(bilan.stem)
+            if fiche is None:
+                continue
+            previous = dataset.bilan_of(year - 1, bilan.stem)
+            findings = check(rules.BilanEntry(window, fiche, bilan, previous), context)
+            diagnostics += findings.diagnostics
+            if fiche.in_schema(year):
+                lines += findings.lines
+        for item in dataset.fiches:
+            if item.in_schema(year) and dataset.bilan_of(year, item.stem) is None:
+                lines += fiche_actions(item.fiche, None, year)
+        if dataset.communes is not None:
+            figures = consolidate(lines, dataset.communes, year, vocabulary)
             diagnostics += check_references(narrative, {"chiffres": figures})
             computed[year] = figures
     found = capped(sorted(set(diagnostics), key=_ORDER))

@@ -16,18 +16,13 @@ from typing import Any
 from markupsafe import Markup
 
 from bilan import charts
-from bilan.dataset import FicheSource
-from bilan.french import count, finalize_figure
+from bilan.dataset import FicheSource, ReportSource
+from bilan.french import agreed, count, finalize_figure
 from bilan.keys import digest
-from bilan.models import PHASES, THEMES, Action, Cell, CommunesFile, Fiche, Report, ReportMeta
+from bilan.models import Action, Cell, CommunesFile, Fiche, Report, ReportMeta
 from bilan.narrative import Narrative, render_text
 from bilan.quarters import quarter_index, quarter_label, quarter_span
-
-TYPE_PARTS = {
-    "existante": ("cooperations-existantes", "Les coopérations existantes"),
-    "prospective": ("cooperations-en-devenir", "Les coopérations en devenir"),
-}
-"""The parts of the detailed annex, one per action type: anchor and title."""
+from bilan.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -49,24 +44,35 @@ class CalendarView:
 
 
 class FicheView:
-    """A fiche as the report shows it for one year."""
+    """A fiche as the report shows it for one year: the fiche and that year's bilan."""
 
-    def __init__(self, item: FicheSource, year: int, first: str, last: str) -> None:
+    def __init__(
+        self,
+        item: FicheSource,
+        bilan: ReportSource | None,
+        year: int,
+        window: tuple[str, str],
+        vocabulary: Vocabulary,
+    ) -> None:
         self.item = item
+        self.bilan = bilan
         self.id = item.id
-        self.order = fiche_order(item.actions)
-        self.kind = "existante" if self.order[0] == 0 else "prospective"
-        self._year, self._window = year, (first, last)
+        self.order = fiche_order(item.actions, vocabulary)
+        self.kind = (
+            vocabulary.types[self.order[0]].id if self.order[0] < len(vocabulary.types) else ""
+        )
+        self._year, self._window, self._vocabulary = year, window, vocabulary
 
     def identity(self) -> str:
-        """Everything this view shows follows from these: the file (bytes and names), the
-        year and the calendar window."""
-        item = self.item
-        return digest(item.digest, item.shown, item.stem, str(self._year), *self._window)
+        """Everything this view shows follows from these: the files (bytes and names), the
+        year and the calendar window (the vocabulary is the project's, in every key)."""
+        item, bilan = self.item, self.bilan
+        own = (bilan.digest, bilan.shown) if bilan is not None else ("", "")
+        return digest(item.digest, item.shown, item.stem, *own, str(self._year), *self._window)
 
     @cached_property
     def label(self) -> str:
-        return fiche_label(self.item.actions)
+        return fiche_label(self.item.actions, self._vocabulary)
 
     @cached_property
     def fiche(self) -> Fiche:
@@ -74,7 +80,7 @@ class FicheView:
 
     @cached_property
     def report(self) -> Report | None:
-        return self.fiche.bilans.get(self._year)
+        return self.bilan.report if self.bilan is not None else None
 
     @cached_property
     def calendar(self) -> CalendarView | None:
@@ -85,27 +91,37 @@ class FicheView:
     @cached_property
     def themes(self) -> tuple[tuple[str, str, bool], ...]:
         own = {theme for action in self.item.actions for theme in action.themes}
-        return tuple((key, label, key in own) for key, label in THEMES.items())
+        return tuple((t.id, t.libelle, t.id in own) for t in self._vocabulary.themes)
 
     @property
     def heading(self) -> str:
         return f"{self.label} – {self.fiche.titre}"
 
 
-def fiche_label(actions: Sequence[Action]) -> str:
-    """« Action existante 4 », « Actions existantes 1-2-3 », « Action prospective 11 »."""
-    kinds = sorted({a.type for a in actions})
+def fiche_label(actions: Sequence[Action], vocabulary: Vocabulary) -> str:
+    """« Action existante 4 », « Actions existantes 1-2-3 », « Action prospective 11 »,
+    with the labels of the project's action types."""
+    kinds = vocabulary.type_by_id
     parts = []
-    for kind in kinds:
+    for kind in dict.fromkeys(
+        sorted((a.type for a in actions), key=lambda k: _type_index(k, vocabulary))
+    ):
         numbers = sorted(a.numero for a in actions if a.type == kind)
-        plural = "s" if len(numbers) > 1 else ""
-        parts.append(f"Action{plural} {kind}{plural} {'-'.join(str(n) for n in numbers)}")
+        known = kinds.get(kind)
+        name = (known.pluriel if len(numbers) > 1 else known.libelle) if known else kind
+        parts.append(f"{name} {'-'.join(str(n) for n in numbers)}")
     return " ; ".join(parts)
 
 
-def fiche_order(actions: Sequence[Action]) -> tuple[int, int]:
-    first = min(actions, key=lambda a: (a.type != "existante", a.numero))
-    return (0 if first.type == "existante" else 1, first.numero)
+def _type_index(kind: str, vocabulary: Vocabulary) -> int:
+    ids = [t.id for t in vocabulary.types]
+    return ids.index(kind) if kind in ids else len(ids)
+
+
+def fiche_order(actions: Sequence[Action], vocabulary: Vocabulary) -> tuple[int, int]:
+    """Where a fiche stands in the report: by the type (in the vocabulary's order), then
+    the number, of its first action."""
+    return min((_type_index(a.type, vocabulary), a.numero) for a in actions)
 
 
 def calendar_view(report: Report, year: int, first: str, last: str) -> CalendarView:
@@ -176,46 +192,58 @@ def part_views(narrative: Narrative, figures: dict[str, Any]) -> tuple[PartView,
     )
 
 
-def annex_matrix(fiches: Sequence[FicheView]) -> list[dict[str, Any]]:
-    """Annexe 1: for each theme, the existing actions and those to build, with their fiche."""
+def annex_matrix(fiches: Sequence[FicheView], vocabulary: Vocabulary) -> list[dict[str, Any]]:
+    """The table of actions: for each theme, the actions of each type, with their fiche."""
     rows = []
-    for theme, label in THEMES.items():
-        cells: dict[str, list[dict[str, Any]]] = {"existante": [], "prospective": []}
+    for theme in vocabulary.themes:
+        cells: dict[str, list[dict[str, Any]]] = {kind.id: [] for kind in vocabulary.types}
         for view in fiches:
             for action in view.item.actions:
-                if theme in action.themes:
+                if theme.id in action.themes and action.type in cells:
                     cells[action.type].append(
                         {"titre": action.titre, "numero": action.numero, "fiche": view.id}
                     )
         for entries in cells.values():
             entries.sort(key=lambda entry: entry["numero"])
-        rows.append({"id": theme, "libelle": label, **cells})
+        rows.append({"id": theme.id, "libelle": theme.libelle, "par_type": cells})
     return rows
 
 
-def consolidated_charts(figures: dict[str, Any]) -> dict[str, Markup]:
-    """The two charts of the analyse consolidée."""
+def consolidated_charts(figures: dict[str, Any], vocabulary: Vocabulary) -> dict[str, Markup]:
+    """The two charts of the figures: actions by theme and type, phases at the year's end."""
     themes = figures["actions"]["par_theme"]
+    types = vocabulary.types
     theme_bars = [
         charts.Bar(
             counts["libelle"],
-            (
-                charts.Segment(counts["existantes"], "barre-existante", "existantes"),
-                charts.Segment(counts["prospectives"], "barre-prospective", "à construire"),
+            tuple(
+                charts.Segment(
+                    counts[kind.cle], f"barre-{kind.id}", kind.legende, kind.couleur, kind.trait
+                )
+                for kind in types
             ),
         )
         for counts in themes.values()
     ]
     theme_text = " ; ".join(
-        f"{c['libelle']} : {count(c['existantes'], 'existante')}, {c['prospectives']} à construire"
+        f"{c['libelle']} : " + ", ".join(agreed(c[kind.cle], kind.legende) for kind in types)
         for c in themes.values()
     )
     phases = figures["phases_fin_annee"]
     phase_bars = [
         charts.Bar(
-            f"{level} – {label}", (charts.Segment(phases[str(level)], f"phase-{level}", label),)
+            f"{phase.numero} – {phase.libelle}",
+            (
+                charts.Segment(
+                    phases[str(phase.numero)],
+                    f"phase-{phase.numero}",
+                    phase.libelle,
+                    phase.couleur,
+                    phase.trait,
+                ),
+            ),
         )
-        for level, label in PHASES.items()
+        for phase in vocabulary.phases
     ] + [
         charts.Bar(
             "Aucune phase à cette date", (charts.Segment(phases["aucune"], "phase-vide", "aucune"),)
@@ -223,17 +251,19 @@ def consolidated_charts(figures: dict[str, Any]) -> dict[str, Markup]:
     ]
     phase_text = (
         " ; ".join(
-            f"phase {level} ({label.lower()}) : {count(phases[str(level)], 'action')}"
-            for level, label in PHASES.items()
+            f"phase {phase.numero} ({phase.libelle.lower()}) : {count(phases[str(phase.numero)], 'action')}"
+            for phase in vocabulary.phases
         )
         + f" ; aucune phase à cette date : {count(phases['aucune'], 'action')}"
     )
     year = figures["annee"]
+    grouping = vocabulary.regroupement
     return {
         "themes": charts.bar_chart(
             "graphique-themes",
-            "Actions par thème et par nature",
-            f"Nombre d'actions par thème, existantes puis à construire. {theme_text}.",
+            f"Actions par {grouping.libelle.lower()} et par nature",
+            f"Nombre d'actions par {grouping.libelle.lower()}, "
+            f"{' puis '.join(kind.legende for kind in types)}. {theme_text}.",
             theme_bars,
         ),
         "phases": charts.bar_chart(
@@ -265,18 +295,20 @@ def edition_view(
     year: int,
     narrative: Narrative,
     communes: CommunesFile,
-    fiches: Sequence[FicheSource],
+    fiches: Sequence[tuple[FicheSource, ReportSource | None]],
     figures: dict[str, Any],
+    vocabulary: Vocabulary,
 ) -> EditionView:
-    """The edition of ``year`` from what validated: narrative, communes, fiches, figures."""
-    window = narrative.meta.calendrier
+    """The edition of ``year`` from what validated: narrative, communes, the fiches of the
+    schéma of that year with their bilans (None: not provided), figures."""
+    window = (narrative.meta.calendrier.debut, narrative.meta.calendrier.fin)
     views = sorted(
-        (FicheView(item, year, window.debut, window.fin) for item in fiches),
+        (FicheView(item, bilan, year, window, vocabulary) for item, bilan in fiches),
         key=lambda view: view.order,
     )
     groups = tuple(
-        FicheGroup(anchor, title, tuple(v for v in views if v.kind == kind))
-        for kind, (anchor, title) in TYPE_PARTS.items()
+        FicheGroup(kind.ancre, kind.partie, tuple(v for v in views if v.kind == kind.id))
+        for kind in vocabulary.types
     )
     return EditionView(
         year=year,
@@ -286,6 +318,6 @@ def edition_view(
         parts=part_views(narrative, figures),
         fiches=tuple(views),
         groups=groups,
-        annex=annex_matrix(views),
-        charts=consolidated_charts(figures),
+        annex=annex_matrix(views, vocabulary),
+        charts=consolidated_charts(figures, vocabulary),
     )

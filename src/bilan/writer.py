@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from bilan.dataset import display_path
 from bilan.errors import BuildError, UsageError, os_failure, reason
+from bilan.files import display_path
 
 MANIFEST = ".bilan-manifest.json"
 STAGING_MARK = ".bilan-staging"
