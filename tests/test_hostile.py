@@ -610,6 +610,47 @@ CASES = [
         "narrative-merge-copy",
         write("rapports/2016/00-edito_LOCAL_4242.md", "<<<<<<< HEAD\n"),
     ),
+    # The same beside a year's bilans, its rapport.yaml, and in data/rapports/ itself
+    Ignored("bilan-emacs-backup", write("rapports/2016/bilans/e01-test.yaml~", "etat: [\n")),
+    Ignored("bilan-emacs-auto-save", write("rapports/2016/bilans/#e01-test.yaml#", "etat: [\n")),
+    Ignored(
+        "bilan-emacs-lock-link",
+        link("rapports/2016/bilans/.#e01-test.yaml", lambda d: Path("utilisateur@machine.1:1")),
+    ),
+    Ignored("bilan-vim-swap", write("rapports/2016/bilans/.e01-test.yaml.swp", b"b0VIM\x00\xff")),
+    Ignored("bilan-macos-store", write("rapports/2016/bilans/.DS_Store", b"\x00\x00\x00\x01Bud1")),
+    Ignored("bilan-windows-thumbnails", write("rapports/2016/bilans/Thumbs.db", b"\xd0\xcf")),
+    Ignored("report-emacs-backup", write("rapports/2016/rapport.yaml~", "annee: [\n")),
+    Ignored(
+        "report-emacs-lock-link",
+        link("rapports/2016/.#rapport.yaml", lambda d: Path("utilisateur@machine.1:1")),
+    ),
+    Ignored("report-vim-swap", write("rapports/2016/.rapport.yaml.swp", b"b0VIM\x00")),
+    Ignored("report-macos-store", write("rapports/2016/.DS_Store", b"\x00\x00\x00\x01Bud1")),
+    Ignored("reports-macos-store", write("rapports/.DS_Store", b"\x00\x00\x00\x01Bud1")),
+    Ignored("data-macos-store", write(".DS_Store", b"\x00\x00\x00\x01Bud1")),
+    Case(
+        "bilan-merge-copy",
+        write("rapports/2016/bilans/e01-test_LOCAL_4242.yaml", bilan()),
+        "F007",
+        file="data/rapports/2016/bilans/e01-test_LOCAL_4242.yaml",
+        hint="supprimez-la",
+        exit=0,
+    ),
+    Case(
+        "bilan-merge-original",
+        write("rapports/2016/bilans/e01-test.yaml.orig", "<<<<<<< HEAD\n"),
+        "F007",
+        file="data/rapports/2016/bilans/e01-test.yaml.orig",
+        exit=0,
+    ),
+    Case(
+        "bilan-yml-extension",
+        write("rapports/2016/bilans/e01-test.yml", bilan()),
+        "F002",
+        file="data/rapports/2016/bilans/e01-test.yml",
+        hint="s'il s'agit d'un bilan, renommez-le en « e01-test.yaml »",
+    ),
     # Copies kept by hand or by a merge: skipped, with a warning (validate still passes)
     Case(
         "merge-original",
