@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from bilan.cli import app
 from bilan.diagnostics import INVISIBLE
 from bilan.errors import BuildError
 from bilan.incremental import CACHE_DIR
+from bilan.outputs import FORMATS
 from bilan.reporters import REPORTERS
 from bilan.validate import MAX_PER_FILE, validate_data
 from bilan.writer import MANIFEST
@@ -1836,6 +1837,45 @@ def test_the_site_links_to_what_the_edition_holds(
         assert dead == [], (formats, dead)
         held = edition_formats_of(target)
         assert {f for f, path in downloads.items() if path in linked} == held - {"html"}, formats
+
+
+def without_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a machine where WeasyPrint cannot be loaded."""
+    reason = ("WeasyPrint ne peut pas être chargé (test)", "installez ses bibliothèques")
+    monkeypatch.setitem(FORMATS, "pdf", replace(FORMATS["pdf"], unavailable=lambda: reason))
+
+
+@pytest.mark.parametrize("no_cache", [False, True], ids=["cache", "no-cache"])
+def test_no_link_to_a_pdf_that_cannot_be_made(
+    no_cache: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without WeasyPrint, a full build says so and no page links to the PDF; a PDF left by
+    an earlier build (another machine) stays linked while current, and goes with its link
+    when the data changes."""
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "out" / "2016"
+    extra = ("--no-cache",) if no_cache else ()
+    had_pdf = pdf_available()
+    if had_pdf:
+        assert build_only("--out", "out", *full_formats(), *extra)[0] == 0
+    without_pdf(monkeypatch)
+    code, output = build_only("--out", "out", *extra)
+    assert code == 0, output
+    assert "PDF non produit : WeasyPrint ne peut pas être chargé" in output
+    dead, linked = dead_and_present_links(target)
+    assert dead == []
+    assert ("bilan-2016.pdf" in linked) == had_pdf == (target / "bilan-2016.pdf").exists()
+    retitled(tmp_path / "data")
+    code, output = build_only("--out", "out", *extra)
+    assert code == 0, output
+    assert ("retirées" in output and "-f pdf" in output) == had_pdf
+    dead, linked = dead_and_present_links(target)
+    assert dead == [] and "bilan-2016.pdf" not in linked
+    assert not (target / "bilan-2016.pdf").exists() and "pdf" not in edition_formats_of(target)
+    code, output = build_only("--out", "out", "-f", "pdf", *extra)  # asked by name: an error
+    assert code == 1 and "WeasyPrint ne peut pas être chargé" in output, output
+    assert dead_and_present_links(target)[0] == []
 
 
 # --- Interrupted, killed and concurrent builds (real processes) -----------------------------
