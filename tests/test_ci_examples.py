@@ -210,8 +210,9 @@ def test_code_quality_report_follows_gitlab_format(workspace: Path) -> None:
     issues = json.loads(report.read_text("utf-8"))  # and the report GitLab shows
     explicit = runner.invoke(app, ["validate", "--format", "gitlab"], env=GITLAB_ENV)
     assert json.loads(explicit.stdout) == issues  # the format, when asked, wins
-    # S001 in p11, R005 in p12 (no R003: p11's actions are unknown, not missing).
-    assert {issue["check_name"] for issue in issues} == {"S001", "R005"}
+    # S001 in p11, R005 in p12 (no R003: p11's actions are unknown, not missing),
+    # and P001: p12's bilan belongs to the published 2016 edition.
+    assert {issue["check_name"] for issue in issues} == {"S001", "R005", "P001"}
     for issue in issues:
         assert issue["description"]
         assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
@@ -219,4 +220,4 @@ def test_code_quality_report_follows_gitlab_format(workspace: Path) -> None:
         assert issue["location"]["lines"]["begin"] >= 1
     assert len({issue["fingerprint"] for issue in issues}) == len(issues)
     severities = {issue["check_name"]: issue["severity"] for issue in issues}
-    assert severities == {"S001": "major", "R005": "minor"}
+    assert severities == {"S001": "major", "R005": "minor", "P001": "major"}

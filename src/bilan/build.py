@@ -9,7 +9,8 @@ on the clock. With the cache (:mod:`bilan.incremental`), only what changed is re
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 
@@ -18,12 +19,13 @@ from bilan.diagnostics import Diagnostic
 from bilan.errors import BuildError, InvalidData, UsageError, reason
 from bilan.files import display_path
 from bilan.keys import digest
-from bilan.narrative import Narrative
+from bilan.narrative import Narrative, load_narrative
 from bilan.outputs import FORMATS, OutputFormat
 from bilan.render import UnitRenderer
-from bilan.units import Output, Page, Static
-from bilan.validate import validate_data
+from bilan.units import Output, Page, Static, Unit
+from bilan.validate import YearInputs, validate_data
 from bilan.views import edition_view
+from bilan.vocabulary import default_vocabulary
 from bilan.writer import claim_cache, output_folder, read_edition, write_atomically
 
 
@@ -52,6 +54,7 @@ class BuildOptions:
 class BuildResult:
     """Where the report went, what it holds, and the warnings met on the way."""
 
+    year: int
     target: Path
     files: list[str]
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -92,23 +95,29 @@ def chosen_formats(options: BuildOptions) -> tuple[list[OutputFormat], list[str]
     return chosen, notices
 
 
-def build(options: BuildOptions) -> BuildResult:
+def build(options: BuildOptions, editions: Sequence[int] = ()) -> BuildResult:
     """Build the report of ``options.year``; raise InvalidData if the data has errors.
-    The output folder is locked meanwhile: one build at a time (see :mod:`bilan.writer`)."""
+    ``editions``: the years built together with this one, which its pages link to. The
+    output folder is locked meanwhile: one build at a time (see :mod:`bilan.writer`)."""
     dirs = template_dirs(options.templates)
     with output_folder(options.out, [options.data, *dirs]):
-        return _build(options, dirs)
+        return _build(options, dirs, editions)
 
 
-def edition_key(salt: str, year: int, narrative: Narrative, dataset: DataSet) -> str:
+def edition_key(
+    salt: str, year: int, narrative: Narrative, own: YearInputs, dataset: DataSet
+) -> str:
     """A key of everything an output of the year is made of: code, templates and project
-    configuration (the salt), the year, the narrative, the communes, every fiche and
-    every bilan of the year (their files' hashes): the same with or without the cache."""
-    assert dataset.communes is not None
-    parts = [salt, str(year), narrative.meta.model_dump_json(), dataset.communes.model_dump_json()]
+    configuration (the salt), the year, the narrative, the edition's own communes,
+    vocabulary, fiches and errata (the published copies once published), and every
+    bilan of the year (their files' hashes): the same with or without the cache."""
+    parts = [salt, str(year), narrative.meta.model_dump_json()]
+    parts += [own.communes.model_dump_json(), own.vocabulary.model_dump_json()]
+    parts += [erratum.model_dump_json() for erratum in own.errata]
     for part in narrative.parts:
         parts += [Path(part.path).name, part.section.model_dump_json(), part.body]
-    for item in dataset.fiches:
+    parts.append("fiches")
+    for item in own.fiches:
         parts += [item.stem, item.digest]
     parts.append("bilans")
     for report in dataset.bilans.get(year, []):
@@ -116,7 +125,7 @@ def edition_key(salt: str, year: int, narrative: Narrative, dataset: DataSet) ->
     return digest("edition", *parts)
 
 
-def _build(options: BuildOptions, dirs: list[Path]) -> BuildResult:
+def _build(options: BuildOptions, dirs: list[Path], editions: Sequence[int]) -> BuildResult:
     from bilan.incremental import code_salt
 
     target = options.out / str(options.year)
@@ -134,22 +143,20 @@ def _build(options: BuildOptions, dirs: list[Path]) -> BuildResult:
         validation = validate_data(options.data, years=[options.year])
     if not validation.ok:
         raise InvalidData(validation.diagnostics, validation.files, "rapport non construit")
-    dataset = validation.dataset
-    communes, project = dataset.communes, dataset.project
-    assert communes is not None and project is not None
-    vocabulary = project.vocabulaire
-    renderer = cache.renderer(dirs, vocabulary) if cache else UnitRenderer(dirs, vocabulary)
-    figures = validation.figures[options.year]
+    dataset, year = validation.dataset, options.year
+    own = validation.inputs[year]
+    renderer = cache.renderer(dirs, own.vocabulary) if cache else UnitRenderer(dirs, own.vocabulary)
+    figures = validation.figures[year]
     if not any(line["bilan_fourni"] for line in figures["par_action"]):
         raise UsageError(
-            f"aucune fiche n'a de bilan {options.year} : il n'y a rien à publier pour cette année",
-            f"ajoutez une entrée « {options.year}: » sous « bilans » dans les fiches",
+            f"aucune fiche n'a de bilan {year} : il n'y a rien à publier pour cette année",
+            f"ajoutez les bilans dans data/rapports/{year}/bilans/ (bilan new-year les prépare)",
         )
-    year = options.year
     narrative = validation.narratives[year]
-    fiches = [(f, dataset.bilan_of(year, f.stem)) for f in dataset.fiches if f.in_schema(year)]
-    edition = edition_view(year, narrative, communes, fiches, figures, vocabulary)
-    key = edition_key(salt, year, narrative, dataset)
+    fiches = [(f, dataset.bilan_of(year, f.stem)) for f in own.fiches]
+    edition = edition_view(year, narrative, own.communes, fiches, figures, own.vocabulary)
+    edition = replace(edition, editions=tuple(editions), errata=own.errata)
+    key = edition_key(salt, year, narrative, own, dataset)
     previous = read_edition(target)  # refuses a folder that is not bilan's, before rendering
     chosen, planned = _with_links_current(chosen, previous.current(key))
     links = [link for name in FORMATS if name in planned for link in FORMATS[name].links(year)]
@@ -174,6 +181,7 @@ def _build(options: BuildOptions, dirs: list[Path]) -> BuildResult:
         except OSError as error:  # the report is written: only the next build is slower
             notices.append(f"cache non enregistré ({reason(error)}) : le rapport est complet")
     return BuildResult(
+        year,
         target,
         list(written.files),
         validation.diagnostics,
@@ -203,6 +211,36 @@ def _with_links_current(
         and FORMATS[name].unavailable() is None
     ]
     return chosen + again, planned
+
+
+EDITIONS_PAGE = "index.html"
+"""OUT/index.html, written by ``bilan build --all``: the list of the editions."""
+
+
+def build_all(options: BuildOptions, years: Sequence[int]) -> list[BuildResult]:
+    """Every year of ``years`` into OUT/<year>/, each linking to the others, then the list
+    of editions (OUT/index.html). Each edition is replaced only when it is ready; the list
+    is written last, once every edition is."""
+    if not years:
+        raise UsageError(
+            f"aucun rapport dans {display_path(options.data / 'rapports')} : rien à construire",
+            "créez DATA/rapports/ANNÉE/rapport.yaml, ou vérifiez l'option --data",
+        )
+    results = [build(replace(options, year=year), editions=years) for year in years]
+    listed = []
+    for year in years:
+        narrative, _found = load_narrative(options.data, year)
+        assert narrative is not None  # its edition was just built
+        listed.append({"annee": year, "rapport": narrative.meta})
+    renderer = UnitRenderer(template_dirs(options.templates), default_vocabulary())
+    page = renderer.render(
+        Unit("editions.html.j2", {"editions": tuple(reversed(listed)), "derniere": years[-1]})
+    )
+    target = options.out / EDITIONS_PAGE
+    staging = target.with_name(f".{EDITIONS_PAGE}.tmp")
+    staging.write_bytes(page.encode("utf-8"))
+    os.replace(staging, target)
+    return results
 
 
 def _produce(output: Output, renderer: UnitRenderer) -> bytes:

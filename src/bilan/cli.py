@@ -23,7 +23,7 @@ import typer
 from bilan import __version__
 from bilan.cli_french import FrenchBadParameter, FrenchCommand, FrenchGroup
 from bilan.diagnostics import Diagnostic, printable
-from bilan.errors import BilanError, InvalidData, interruptions_as_errors, os_failure
+from bilan.errors import BilanError, InvalidData, UsageError, interruptions_as_errors, os_failure
 from bilan.outputs import FORMATS as OUTPUT_FORMATS
 from bilan.reporters import CODE_QUALITY_FILE, REPORTERS, choose_reporter
 from bilan.typer_click import ClickException, Context
@@ -121,9 +121,9 @@ app = typer.Typer(
 Function = TypeVar("Function", bound=Callable[..., Any])
 
 
-def command() -> Callable[[Function], Function]:
+def command(name: str | None = None) -> Callable[[Function], Function]:
     """``@app.command()`` with bilan's French command class."""
-    return app.command(cls=FrenchCommand)
+    return app.command(name, cls=FrenchCommand)
 
 
 # readable=False: typer's own check of a path says « not readable » in English and names no
@@ -137,6 +137,28 @@ DataOption = Annotated[
         readable=False,
     ),
 ]
+
+
+YearOption = Annotated[
+    int | None,
+    typer.Option(
+        "--year",
+        "--annee",
+        "-y",
+        min=2000,
+        max=2100,
+        metavar="ANNÉE",
+        help="Année du bilan, par exemple 2016. Par défaut : la dernière de DATA/rapports/.",
+        show_default=False,
+    ),
+]
+
+
+def chosen_year(year: int | None, data: Path) -> int:
+    """The year asked for, else the latest of the data folder."""
+    from bilan.dataset import latest_year
+
+    return latest_year(data) if year is None else year
 
 
 def _reporter_name(value: str | None) -> str | None:
@@ -236,9 +258,15 @@ BuildFormat = StrEnum("BuildFormat", {name: name for name in OUTPUT_FORMATS})  #
 
 @command()
 def build(
-    year: Annotated[
-        int, typer.Option("--year", "-y", help="Année du bilan à construire, par exemple 2016.")
-    ],
+    year: YearOption = None,
+    every_year: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Construit toutes les années de DATA/rapports/, chacune dans OUT/ANNÉE/, et "
+            "OUT/index.html qui les liste.",
+        ),
+    ] = False,
     data: DataOption = Path("data"),
     out: Annotated[
         Path,
@@ -280,12 +308,17 @@ def build(
     précédent reste en place.
     """
 
-    from bilan.build import BuildOptions
+    from bilan.build import BuildOptions, build_all
     from bilan.build import build as run_build
+    from bilan.dataset import report_years
 
+    if every_year and year is not None:
+        raise UsageError(
+            "--all et --year s'excluent", "gardez --all (toutes les années) ou --year ANNÉE"
+        )
     requested = frozenset(str(f.value) for f in formats or ())
     options = BuildOptions(
-        year=year,
+        year=chosen_year(year, data) if not every_year else 0,
         data=data,
         out=out,
         templates=templates,
@@ -295,18 +328,22 @@ def build(
     )
     try:
         with interruptions_as_errors("construction"):
-            result = run_build(options)
+            results = build_all(options, report_years(data)) if every_year else [run_build(options)]
     except InvalidData as error:
         show_diagnostics(error.diagnostics, error.files, diagnostics, err=True)
         raise
-    show_diagnostics(result.diagnostics, result.checked, diagnostics, err=True)
-    for notice in result.notices:
-        typer.echo(f"avertissement : {notice}", err=True)
-    count = len(result.files)
-    plural = "s" if count > 1 else ""
-    typer.echo(f"Rapport {year} construit dans {result.target}/ ({count} fichier{plural}).")
-    if "html" in result.formats:
-        typer.echo(f"Ouvrir : {result.target / 'index.html'}")
+    for result in results:
+        show_diagnostics(result.diagnostics, result.checked, diagnostics, err=True)
+        for notice in result.notices:
+            typer.echo(f"avertissement : {notice}", err=True)
+        count = len(result.files)
+        plural = "s" if count > 1 else ""
+        typer.echo(
+            f"Rapport {result.year} construit dans {result.target}/ ({count} fichier{plural})."
+        )
+    if all("html" in result.formats for result in results):  # the list of editions too
+        opened = options.out / "index.html" if every_year else results[0].target / "index.html"
+        typer.echo(f"Ouvrir : {opened}")
 
 
 class StatsFormat(StrEnum):
@@ -316,10 +353,7 @@ class StatsFormat(StrEnum):
 
 @command()
 def stats(
-    year: Annotated[
-        int,
-        typer.Option("--year", "-y", metavar="ANNÉE", help="Année du bilan, par exemple 2016."),
-    ],
+    year: YearOption = None,
     data: DataOption = Path("data"),
     output_format: Annotated[
         StatsFormat,
@@ -336,7 +370,7 @@ def stats(
     from bilan.stats import to_json, to_table, year_figures
 
     try:
-        found = year_figures(data, year)
+        found = year_figures(data, chosen_year(year, data))
     except InvalidData as error:
         show_diagnostics(error.diagnostics, error.files, diagnostics, err=True)
         raise
@@ -420,6 +454,92 @@ def new(
     for notice in made.notices:
         typer.echo(f"avertissement : {notice}", err=True)
     typer.echo("Complétez-les, puis lancez « bilan validate ».")
+
+
+@command("new-year")
+def new_year(
+    year: Annotated[
+        int,
+        typer.Option(
+            "--year",
+            "--annee",
+            "-y",
+            min=2000,
+            max=2100,
+            metavar="ANNÉE",
+            help="L'année à préparer, celle qui suit la dernière de DATA/rapports/.",
+            show_default=False,
+        ),
+    ],
+    data: DataOption = Path("data"),
+) -> None:
+    """Prépare le bilan d'une nouvelle année à partir de celui de l'année précédente.
+
+    Chaque action encore au schéma reçoit son bilan de l'année : état, calendrier, communes
+    et indicateurs (sans leurs valeurs) repris, résultats à venir de l'année précédente à
+    évaluer, textes de l'année « À compléter ». Le rapport (rapport.yaml et les parties)
+    est copié, chaque partie marquée à réécrire. « bilan validate » signale ce qui reste
+    à compléter. Une année déjà commencée n'est jamais remplacée.
+    """
+    from bilan.files import display_path
+    from bilan.newyear import start_year
+
+    made = start_year(data, year)
+    typer.echo(f"Année {year} préparée dans {display_path(made.folder)}/ :")
+    typer.echo(f"  {made.bilans} bilans repris de {year - 1}, {made.created} nouveaux ;")
+    typer.echo(f"  {made.parts} parties du rapport à réécrire, et rapport.yaml.")
+    typer.echo("Complétez ce qui est marqué « À compléter », puis lancez « bilan validate ».")
+
+
+@command()
+def publish(
+    year: Annotated[
+        int,
+        typer.Option(
+            "--year",
+            "--annee",
+            "-y",
+            min=2000,
+            max=2100,
+            metavar="ANNÉE",
+            help="L'année dont l'édition est publiée.",
+            show_default=False,
+        ),
+    ],
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            metavar="AAAA-MM-JJ",
+            help="Date du scellement (par défaut : aujourd'hui).",
+            show_default=False,
+        ),
+    ] = None,
+    data: DataOption = Path("data"),
+) -> None:
+    """Scelle l'édition d'une année : elle ne pourra plus changer par mégarde.
+
+    L'édition doit être valide et terminée (plus rien « À compléter »). Ce dont elle est
+    faite est enregistré dans DATA/rapports/ANNÉE/publication.json : la construire plus
+    tard donne le même rapport, quoi que changent les années suivantes, et toute
+    modification de ses fichiers est une erreur, sauf si un erratum la déclare
+    (DATA/rapports/ANNÉE/errata.yaml, que l'édition affiche).
+    """
+    import datetime
+
+    from bilan.files import display_path
+    from bilan.publish import publish as run_publish
+
+    try:
+        day = datetime.date.fromisoformat(date) if date else datetime.date.today()
+    except ValueError:
+        raise UsageError(
+            f"--date : « {date} » n'est pas une date AAAA-MM-JJ",
+            "écrivez la date ainsi : --date 2017-01-15",
+        ) from None
+    target = run_publish(data, year, day)
+    typer.echo(f"Édition {year} scellée le {day.isoformat()} : {display_path(target)}.")
+    typer.echo("Ajoutez ce fichier au dépôt (git add) avec les données de l'année.")
 
 
 @command()

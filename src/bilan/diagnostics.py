@@ -61,3 +61,10 @@ class Diagnostic:
 
 def errors(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.is_error]
+
+
+def shortened(text: str, width: int = 60) -> str:
+    """``text`` on one line, cut at ``width`` characters with « … » (for quoting a list
+    item in a message or a comment)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"

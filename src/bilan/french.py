@@ -4,6 +4,7 @@ and ``bilan stats``, so that a number is written the same way everywhere."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -76,6 +77,18 @@ NUMBER_WORDS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept",
 def in_words(number: int) -> str:
     """4 → « quatre » (to nine), as French writes small counts in a sentence."""
     return NUMBER_WORDS[number] if 0 <= number < len(NUMBER_WORDS) else str(number)
+
+
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+    "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def long_date(day: datetime.date) -> str:
+    """2017-03-02 → « 2 mars 2017 » (« 1er » for the first of the month)."""
+    first = "1er" if day.day == 1 else str(day.day)
+    return f"{first} {MONTHS[day.month - 1]} {day.year}"
 
 
 def agreed(number: int, plural: str) -> str:

@@ -123,6 +123,11 @@ def _attribute_docstrings(module: str) -> dict[str, dict[str, str]]:
     return found
 
 
+PLACEHOLDER = "À compléter"
+"""What a text to write holds until its author writes it: `bilan new-year` puts it in every
+text of the year, and `bilan validate` warns wherever it remains (R020, N006)."""
+
+
 class Model(BaseModel):
     """Base of every model: strict, frozen, unknown keys forbidden."""
 
@@ -391,10 +396,11 @@ class Assessment(Model):
     """Résultat à venir
 
     Le numéro du résultat à venir du bilan de l'année précédente (1 pour le premier)."""
-    statut: AssessmentId
+    statut: AssessmentId | None = None
     """Statut
 
-    Où en est ce résultat (par exemple realise, en-partie, reporte, abandonne)."""
+    Où en est ce résultat (par exemple realise, en-partie, reporte, abandonne). Vide tant
+    que l'équipe ne l'a pas évalué : bilan validate le signale."""
     commentaire: Text | None = None
     """Commentaire
 

@@ -20,7 +20,7 @@ from bilan.errors import UsageError
 from bilan.files import display_path, listing, read_bytes, read_file
 from bilan.leftovers import is_leftover
 from bilan.modelerrors import check_model
-from bilan.models import ReportMeta, Section
+from bilan.models import PLACEHOLDER, ReportMeta, Section
 from bilan.references import plain_references
 from bilan.sourcetext import decode
 from bilan.yamlio import load_bytes
@@ -106,12 +106,15 @@ def load_narrative(data_dir: Path, year: int) -> tuple[Narrative | None, list[Di
                     "l'année du fichier est celle du dossier",
                 )
             )
+        if meta is not None:
+            diagnostics += placeholders(doc.path, (folder / META_FILE).read_text("utf-8"))
     parts = []
     for path in markdown_parts(folder):
         part, found = _load_part(path, data_dir)
         diagnostics += found
         if part is not None:
             parts.append(part)
+            diagnostics += placeholders(part.path, "\n".join(part.file_lines))
     parts.sort(key=lambda p: (p.section.ordre, p.path))
     if meta is None or any(d.is_error for d in diagnostics):
         return None, diagnostics
@@ -124,6 +127,25 @@ def markdown_parts(folder: Path) -> list[Path]:
     after a merge: see :mod:`bilan.leftovers`)."""
     names = listing(folder)
     return [folder / n for n in sorted(names) if n.endswith(".md") and not is_leftover(n)]
+
+
+def placeholders(shown: str, text: str) -> list[Diagnostic]:
+    """A warning on each line of ``text`` that still says « À compléter » (what
+    `bilan new-year` leaves in the texts to rewrite)."""
+    return [
+        Diagnostic(
+            shown,
+            number,
+            line.index(PLACEHOLDER) + 1,
+            "N006",
+            Severity.WARNING,
+            f"texte à compléter : « {PLACEHOLDER} » est encore là",
+            "écrivez le texte de l'année (ou la date de publication) à la place, puis "
+            "supprimez la mention",
+        )
+        for number, line in enumerate(text.split("\n"), 1)
+        if PLACEHOLDER in line
+    ]
 
 
 def _load_part(path: Path, data_dir: Path) -> tuple[Part | None, list[Diagnostic]]:

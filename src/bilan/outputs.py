@@ -98,6 +98,7 @@ def _report_body(edition: EditionView) -> dict[str, Any]:
     """What the report's page and its print version show besides the fiches."""
     return {
         "rapport": edition.meta,
+        "errata": edition.errata,
         "annee": edition.year,
         "parties": edition.parts,
         "chiffres": _figures_html(edition),
@@ -110,7 +111,7 @@ def _report_body(edition: EditionView) -> dict[str, Any]:
 
 def html_outputs(edition: EditionView, links: Sequence[Link]) -> list[Output]:
     """The site: the report on one page, a page per fiche, the accessibility statement."""
-    shell = {"rapport": edition.meta, "sorties": tuple(links)}
+    shell = {"rapport": edition.meta, "sorties": tuple(links), "editions": edition.editions}
     outputs: list[Output] = [
         Page(
             "index.html",

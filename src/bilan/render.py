@@ -34,6 +34,7 @@ from bilan.french import (
     euros,
     in_words,
     indicator_value,
+    long_date,
     number,
     phase_class,
     phase_label,
@@ -118,6 +119,7 @@ def environment(dirs: Sequence[Path], vocabulary: Vocabulary) -> Environment:
         phase_classe=phase_class,
         valeur_indicateur=indicator_value,
         en_lettres=in_words,
+        date_longue=long_date,
     )
     env.filters["phase_libelle"] = partial(phase_label, labels=vocabulary.phase_labels)
     env.globals["PHASES"] = vocabulary.phase_labels

@@ -35,12 +35,12 @@ from functools import cached_property
 from typing import Generic, Literal, TypeVar
 
 from bilan.dataset import ACTIONS_DIR, BILANS_DIR, REPORTS_DIR, DataSet, FicheSource, ReportSource
-from bilan.diagnostics import Diagnostic, Severity
+from bilan.diagnostics import Diagnostic, Severity, shortened
 from bilan.document import Document, Path_
 from bilan.errors import UsageError
 from bilan.figures import cell_level
 from bilan.files import display_path
-from bilan.models import Cell, CommunesFile, Quarter, Report
+from bilan.models import PLACEHOLDER, Cell, CommunesFile, Quarter, Report
 from bilan.quarters import quarter_index, quarter_label
 from bilan.vocabulary import Vocabulary, default_vocabulary
 
@@ -656,7 +656,7 @@ def assessments_match_outlook(entry: BilanEntry, _context: RuleContext) -> Itera
         1: annee: 2017
         # data/rapports/2017/00-edito.md = data/rapports/2016/00-edito.md
         # data/rapports/2017/bilans/e01-test.yaml = data/rapports/2016/bilans/e01-test.yaml
-        +6: evaluation: [{resultat: 2, statut: realise}]  # ← R018
+        +6: evaluation: [{resultat: 1, statut: realise}, {resultat: 2, statut: realise}]  # ← R018
 
     Passe :
 
@@ -751,6 +751,97 @@ def calendar_keeps_the_past(entry: BilanEntry, _context: RuleContext) -> Iterato
                     "correction dans une « note: » du calendrier",
                 )
                 break
+
+
+@bilan_rule("R020", "Texte à compléter", Severity.WARNING)
+def placeholders_written(entry: BilanEntry, _context: RuleContext) -> Iterator[Finding]:
+    """Un texte du bilan dit encore « À compléter » : `bilan new-year` l'a préparé ainsi
+    (points forts, difficultés, perspectives, texte des indicateurs), il reste à l'écrire.
+
+    Corriger : remplacez « À compléter » par le texte de l'année (et, pour un indicateur,
+    ajoutez sa `valeur`) ; supprimez un élément de liste sans objet.
+
+    Échoue :
+
+        # data/rapports/2016/bilans/e01-test.yaml
+        +6: points_forts: [À compléter]  # ← R020
+
+    Passe :
+
+        # data/rapports/2016/bilans/e01-test.yaml
+        +6: points_forts: [Une équipe stable]
+    """
+    for path, text in _texts(entry.report.model_dump(exclude_defaults=True), ()):
+        if text.strip().startswith(PLACEHOLDER):
+            yield at(
+                entry.bilan.doc,
+                path,
+                f"texte à compléter : « {PLACEHOLDER} » est encore là",
+                "écrivez le texte de l'année à la place, ou supprimez l'élément s'il est sans objet",
+            )
+
+
+def _texts(value: object, path: Path_) -> Iterator[tuple[Path_, str]]:
+    """Every text of a dumped model, with its path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, (*path, index))
+
+
+@bilan_rule("R021", "Résultat à venir de l'année précédente non évalué", Severity.WARNING)
+def outlook_assessed(entry: BilanEntry, _context: RuleContext) -> Iterator[Finding]:
+    """Le bilan de l'année précédente annonçait des `resultats_a_venir` ; le bilan de
+    l'année ne dit pas, dans `evaluation`, ce que l'un d'eux est devenu (pas d'entrée, ou
+    une entrée sans `statut`).
+
+    Corriger : pour chaque résultat annoncé, une entrée `{resultat: N, statut: …}` (N : son
+    rang dans la liste de l'année précédente ; statut : un de `evaluations` dans
+    `data/bilan.yaml`), avec un `commentaire` si besoin. `bilan new-year` prépare ces
+    entrées.
+
+    Échoue :
+
+        # data/rapports/2016/bilans/e01-test.yaml
+        +6: perspectives: {resultats_a_venir: [Un résultat]}
+        # data/rapports/2017/rapport.yaml = data/rapports/2016/rapport.yaml
+        1: annee: 2017
+        # data/rapports/2017/00-edito.md = data/rapports/2016/00-edito.md
+        # data/rapports/2017/bilans/e01-test.yaml = data/rapports/2016/bilans/e01-test.yaml
+        +6: evaluation: [{resultat: 1}]  # ← R021
+
+    Passe :
+
+        # data/rapports/2016/bilans/e01-test.yaml
+        +6: perspectives: {resultats_a_venir: [Un résultat]}
+        # data/rapports/2017/rapport.yaml = data/rapports/2016/rapport.yaml
+        1: annee: 2017
+        # data/rapports/2017/00-edito.md = data/rapports/2016/00-edito.md
+        # data/rapports/2017/bilans/e01-test.yaml = data/rapports/2016/bilans/e01-test.yaml
+        +6: evaluation: [{resultat: 1, statut: realise}]
+    """
+    previous = entry.previous.report if entry.previous is not None else None
+    if previous is None or previous.perspectives is None or entry.report.sans_fiche:
+        return
+    given = {a.resultat: index for index, a in enumerate(entry.report.evaluation)}
+    for number, text in enumerate(previous.perspectives.resultats_a_venir, 1):
+        index = given.get(number)
+        if index is not None and entry.report.evaluation[index].statut is not None:
+            continue
+        where: Path_ = ("evaluation", index) if index is not None else ("fiche",)
+        yield at(
+            entry.bilan.doc,
+            where,
+            f"le résultat à venir n° {number} du bilan {entry.year - 1} n'est pas évalué "
+            f"(« {shortened(text)} »)",
+            f"ajoutez dans « evaluation » : {{resultat: {number}, statut: …}} "
+            "(réalisé, en partie, reporté, abandonné : voir « evaluations » dans data/bilan.yaml)",
+            key=index is None,
+        )
 
 
 def zip_rows(report: Report) -> Iterator[tuple[int | None, tuple[list[Cell], int]]]:

@@ -21,6 +21,7 @@ from bilan.french import agreed, count, finalize_figure
 from bilan.keys import digest
 from bilan.models import Action, Cell, CommunesFile, Fiche, Report, ReportMeta
 from bilan.narrative import Narrative, render_text
+from bilan.publication import Erratum
 from bilan.quarters import quarter_index, quarter_label, quarter_span
 from bilan.vocabulary import Vocabulary
 
@@ -289,6 +290,12 @@ class EditionView:
     groups: tuple[FicheGroup, ...]
     annex: list[dict[str, Any]]
     charts: dict[str, Markup]
+    errata: tuple[Erratum, ...] = ()
+    """The corrections made since the edition was published, dated (it shows them)."""
+    editions: tuple[int, ...] = ()
+    """The years of the editions built with this one (``bilan build --all``), which its
+    pages link to; none for a single edition, whose build never links to a folder it
+    does not write."""
 
 
 def edition_view(
