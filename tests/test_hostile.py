@@ -1878,6 +1878,76 @@ def test_no_link_to_a_pdf_that_cannot_be_made(
     assert dead_and_present_links(target)[0] == []
 
 
+def build_all_cli(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["build", "--all", "--data", "data", "--out", "out", *args])
+    return result.exit_code, result.stdout + result.stderr
+
+
+def test_build_all_never_replaces_a_list_of_editions_it_did_not_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OUT/index.html of the user's (a shared folder's home page): refused before anything
+    is built, and left as it was."""
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    put("out/index.html")(tmp_path)
+    code, output = build_all_cli()
+    assert code == 2, output
+    assert_french_and_clean(output)
+    assert "« out/index.html » n'a pas été écrit par bilan : bilan ne le remplace pas" in output
+    assert (tmp_path / "out" / "index.html").read_bytes() == PRECIOUS
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["index.html"]
+
+
+def test_build_all_writes_no_edition_when_one_year_cannot_be_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2016 would link to 2017: a 2017 that cannot be built stops --all before 2016 is
+    written (no edition linking to one that never comes)."""
+    data = make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (data / "rapports" / "2017").mkdir()  # no rapport.yaml: N001
+    code, output = build_all_cli()
+    assert code == 1, output
+    assert_french_and_clean(output)
+    assert "N001" in output and "aucun rapport construit" in output
+    assert not (tmp_path / "out" / "2016").exists()
+
+
+def test_build_all_keeps_its_list_of_editions_alive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list is bilan's own: written again by the next --all, refused once edited by
+    hand, removed (never left with links that lead nowhere) when an edition loses its
+    site."""
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    for _ in range(2):
+        code, output = build_all_cli()
+        assert code == 0, output
+        assert "Ouvrir : out/index.html" in output
+        dead, linked = dead_and_present_links(out)
+        assert dead == [] and {"index.html", "2016/index.html"} <= linked
+    page = out / "index.html"
+    edited = page.read_bytes() + b"<!-- retouche -->"
+    page.write_bytes(edited)
+    code, output = build_all_cli()
+    assert code == 2 and "a été modifié depuis que bilan l'a écrit" in output, output
+    assert page.read_bytes() == edited
+    page.unlink()
+    assert build_all_cli()[0] == 0
+    retitled(tmp_path / "data")  # the site of 2016 is stale: -f md drops it, and the list
+    code, output = build_all_cli("-f", "md")
+    assert code == 0, output
+    assert "liste des éditions out/index.html retirée" in output and "Ouvrir" not in output
+    assert not page.exists() and not (out / "2016" / "index.html").exists()
+    assert dead_and_present_links(out)[0] == []
+    put("out/index.html")(tmp_path)  # a page of the user's is never removed
+    code, output = build_all_cli("-f", "data")
+    assert code == 2 and page.read_bytes() == PRECIOUS, output
+
+
 # --- Interrupted, killed and concurrent builds (real processes) -----------------------------
 
 PAUSED_BUILD = """

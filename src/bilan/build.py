@@ -26,7 +26,15 @@ from bilan.units import Output, Page, Static, Unit
 from bilan.validate import YearInputs, validate_data
 from bilan.views import edition_view
 from bilan.vocabulary import default_vocabulary
-from bilan.writer import claim_cache, output_folder, read_edition, write_atomically
+from bilan.writer import (
+    check_owned_file,
+    claim_cache,
+    output_folder,
+    read_edition,
+    remove_owned_file,
+    write_atomically,
+    write_owned_file,
+)
 
 
 def project_templates() -> Path:
@@ -191,6 +199,22 @@ def _build(options: BuildOptions, dirs: list[Path], editions: Sequence[int]) -> 
     )
 
 
+def _check_every_year(options: BuildOptions, years: Sequence[int]) -> None:
+    """What would stop the build of a year, checked for every year before any is written:
+    an edition written first links to the others, which must follow."""
+    validation = validate_data(options.data, years=list(years))
+    if not validation.ok:
+        raise InvalidData(validation.diagnostics, validation.files, "aucun rapport construit")
+    for year in years:
+        read_edition(options.out / str(year))  # refuses a folder that is not bilan's
+        if not any(line["bilan_fourni"] for line in validation.figures[year]["par_action"]):
+            raise UsageError(
+                f"aucune fiche n'a de bilan {year} : il n'y a rien à publier pour cette année",
+                f"ajoutez les bilans dans data/rapports/{year}/bilans/ (bilan new-year les "
+                "prépare), ou construisez les autres années une à une avec --year",
+            )
+
+
 def _with_links_current(
     chosen: list[OutputFormat], current: dict[str, frozenset[str]]
 ) -> tuple[list[OutputFormat], frozenset[str]]:
@@ -219,27 +243,37 @@ EDITIONS_PAGE = "index.html"
 
 def build_all(options: BuildOptions, years: Sequence[int]) -> list[BuildResult]:
     """Every year of ``years`` into OUT/<year>/, each linking to the others, then the list
-    of editions (OUT/index.html). Each edition is replaced only when it is ready; the list
-    is written last, once every edition is."""
+    of editions (OUT/index.html), all under one lock of the output folder. Each edition is
+    replaced only when it is ready; the list is written last, once every edition is, and
+    only if each holds its site (else a list of bilan's own is removed: never a link that
+    leads nowhere). A list that bilan did not write is never replaced."""
     if not years:
         raise UsageError(
             f"aucun rapport dans {display_path(options.data / 'rapports')} : rien à construire",
             "créez DATA/rapports/ANNÉE/rapport.yaml, ou vérifiez l'option --data",
         )
-    results = [build(replace(options, year=year), editions=years) for year in years]
-    listed = []
-    for year in years:
-        narrative, _found = load_narrative(options.data, year)
-        assert narrative is not None  # its edition was just built
-        listed.append({"annee": year, "rapport": narrative.meta})
-    renderer = UnitRenderer(template_dirs(options.templates), default_vocabulary())
-    page = renderer.render(
-        Unit("editions.html.j2", {"editions": tuple(reversed(listed)), "derniere": years[-1]})
-    )
-    target = options.out / EDITIONS_PAGE
-    staging = target.with_name(f".{EDITIONS_PAGE}.tmp")
-    staging.write_bytes(page.encode("utf-8"))
-    os.replace(staging, target)
+    dirs = template_dirs(options.templates)
+    with output_folder(options.out, [options.data, *dirs]):
+        check_owned_file(options.out, EDITIONS_PAGE)  # a page of the user's: nothing built
+        _check_every_year(options, years)
+        results = [_build(replace(options, year=year), dirs, years) for year in years]
+        if not all("html" in result.formats for result in results):
+            if remove_owned_file(options.out, EDITIONS_PAGE):
+                results[-1].notices.append(
+                    f"liste des éditions {display_path(options.out / EDITIONS_PAGE)} retirée : "
+                    "toutes les éditions n'ont pas leur site (construisez-les avec -f html)"
+                )
+            return results
+        listed = []
+        for year in years:
+            narrative, _found = load_narrative(options.data, year)
+            assert narrative is not None  # its edition was just built
+            listed.append({"annee": year, "rapport": narrative.meta})
+        renderer = UnitRenderer(dirs, default_vocabulary())
+        page = renderer.render(
+            Unit("editions.html.j2", {"editions": tuple(reversed(listed)), "derniere": years[-1]})
+        )
+        write_owned_file(options.out, EDITIONS_PAGE, page.encode("utf-8"))
     return results
 
 

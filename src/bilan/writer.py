@@ -9,6 +9,9 @@
   the content recorded (a forged manifest that names a foreign file does not give its
   content), no link, no folder of its own. Anything else is refused, named, and left alone.
 - ``OUT/.bilan-cache/``, marked as bilan's by a ``CACHEDIR.TAG`` (which backup tools honour).
+- ``OUT/index.html``, the list of the editions (``bilan build --all``), recorded with its
+  SHA-256 in ``OUT/.bilan-owned.json``: replaced or removed only while it holds what bilan
+  wrote (:func:`write_owned_file`).
 - Its leftovers beside an edition: ``.<année>.<hasard>.tmp`` (the edition being written,
   marked by :data:`STAGING_MARK`) and ``.<année>.<hasard>.old`` (the previous edition during
   the swap). A build killed outright (SIGKILL, power cut) leaves them; the next one puts the
@@ -42,6 +45,9 @@ from bilan.files import display_path
 MANIFEST = ".bilan-manifest.json"
 STAGING_MARK = ".bilan-staging"
 CACHE_DIR = ".bilan-cache"
+OWNED = ".bilan-owned.json"
+"""In ``OUT/``: the files bilan writes beside the editions (the list of the editions), each
+with the SHA-256 of what it wrote (see :func:`write_owned_file`)."""
 CACHE_TAG = "CACHEDIR.TAG"
 TAG_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 """The Cache Directory Tagging Specification's first line (https://bford.info/cachedir/)."""
@@ -308,6 +314,109 @@ def _read_head(path: Path) -> bytes:
             return handle.read(len(TAG_SIGNATURE))
     except OSError:
         return b""
+
+
+# --- Files of bilan's own beside the editions (OUT/index.html) -------------------------------
+
+
+def check_owned_file(out: Path, name: str) -> None:
+    """Refuse ``OUT/<name>`` if it is there and bilan did not write it (see
+    :func:`write_owned_file`): checked before building, so that nothing is written."""
+    _owned_state(out, name, _read_owned(out))
+
+
+def write_owned_file(out: Path, name: str, data: bytes) -> None:
+    """Write ``OUT/<name>``, a file of bilan's own beside the editions (the list of the
+    editions), atomically. It is replaced only if it holds what bilan last wrote there:
+    the SHA-256 of what it writes is recorded in ``OUT/`` (:data:`OWNED`) before the
+    swap, with the previous one until the swap is done, so a build killed at any point
+    still knows the file as its own. A file of the user's is refused (ForeignFiles)."""
+    path = out / name
+    record = _read_owned(out)
+    current = _owned_state(out, name, record)
+    new = hashlib.sha256(data).hexdigest()
+    staging = None
+    try:
+        _write_owned(out, {**record, name: sorted({new, *([current] if current else [])})})
+        handle, staging_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out)
+        staging = Path(staging_name)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        staging.chmod(0o644)
+        os.replace(staging, path)
+        staging = None
+        _write_owned(out, {**record, name: [new]})
+    except OSError as error:
+        raise os_failure(error, f"« {display_path(path)} »") from None
+    finally:
+        if staging is not None:
+            staging.unlink(missing_ok=True)
+
+
+def remove_owned_file(out: Path, name: str) -> bool:
+    """Remove ``OUT/<name>`` if bilan wrote it (True); a file of the user's stays."""
+    record = _read_owned(out)
+    try:
+        current = _owned_state(out, name, record)
+    except ForeignFiles:
+        return False
+    if current is None:
+        return False
+    try:
+        os.unlink(out / name)
+        _write_owned(out, {n: h for n, h in record.items() if n != name})
+    except OSError as error:
+        raise os_failure(error, f"« {display_path(out / name)} »") from None
+    return True
+
+
+def _owned_state(out: Path, name: str, record: Mapping[str, Sequence[str]]) -> str | None:
+    """The SHA-256 of ``OUT/<name>`` if bilan wrote it, None if absent; ForeignFiles if it
+    is something else."""
+    path = out / name
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise os_failure(error, f"« {display_path(path)} »") from None
+    why = "n'a pas été écrit par bilan"
+    if stat.S_ISREG(info.st_mode):
+        try:
+            current = _sha256_of(path)
+        except OSError as error:
+            raise os_failure(error, f"« {display_path(path)} »") from None
+        if current in record.get(name, ()):
+            return current
+        if name in record:
+            why = "a été modifié depuis que bilan l'a écrit"
+    raise ForeignFiles(
+        f"« {display_path(path)} » {why} : bilan ne le remplace pas",
+        f"déplacez ce fichier hors de « {display_path(out)} » (rien n'a été modifié), ou "
+        "choisissez un autre dossier avec --out",
+    )
+
+
+def _read_owned(out: Path) -> dict[str, list[str]]:
+    """File → the SHA-256 bilan recorded for it (empty if none, or not bilan's format)."""
+    path = out / OWNED
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return {}
+        data = json.loads(path.read_bytes()[:MAX_MANIFEST])
+        if data.get("bilan") != 1:
+            return {}
+        return {str(n): [str(h) for h in hashes] for n, hashes in data["files"].items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
+
+
+def _write_owned(out: Path, record: Mapping[str, Sequence[str]]) -> None:
+    path = out / OWNED
+    partial = path.with_name(f".{OWNED}.tmp")
+    text = json.dumps({"bilan": 1, "files": dict(sorted(record.items()))}, indent=1)
+    partial.write_text(text + "\n", encoding="utf-8")
+    os.replace(partial, path)
 
 
 # --- Reading an edition ----------------------------------------------------------------------
