@@ -1883,6 +1883,32 @@ def build_all_cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    "leftover",
+    [
+        "bilans/e05-groupements-achats_LOCAL_4242.yaml",
+        "bilans/e05-groupements-achats.yaml~",
+        "00-edito_BACKUP_7.md",
+        ".#00-edito.md",
+    ],
+)
+def test_editor_leftovers_do_not_break_a_published_seal(
+    leftover: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real 2016 edition is published: a merge copy or an editor's file beside its
+    files is not a file added to it (P001), only what the loaders say of it."""
+    shutil.copytree(DATA, tmp_path / "data")
+    year = tmp_path / "data" / "rapports" / "2016"
+    assert (year / "publication.json").is_file()
+    (year / leftover).write_text("<<<<<<< HEAD\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["validate", "--data", "data"])
+    output = result.stdout + result.stderr
+    assert result.exit_code == 0, output
+    assert "P001" not in output
+    assert_french_and_clean(output)
+
+
 def test_build_all_never_replaces_a_list_of_editions_it_did_not_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
