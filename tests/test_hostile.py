@@ -1909,6 +1909,25 @@ def test_editor_leftovers_do_not_break_a_published_seal(
     assert_french_and_clean(output)
 
 
+def test_new_year_copies_the_parts_not_what_editors_left_beside_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Emacs lock link (pointing nowhere) and a merge copy beside the parts of 2016:
+    bilan new-year prepares 2017 from the parts themselves."""
+    data = make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    link("rapports/2016/.#00-edito.md", lambda d: Path("utilisateur@machine.1:1"))(data)
+    write("rapports/2016/00-edito_LOCAL_4242.md", "<<<<<<< HEAD\n")(data)
+    write("rapports/2016/00-edito.md~", "ancien\n")(data)
+    result = runner.invoke(app, ["new-year", "--year", "2017", "--data", "data"])
+    output = result.stdout + result.stderr
+    assert result.exit_code == 0, output
+    assert_french_and_clean(output)
+    made = sorted(p.name for p in (data / "rapports" / "2017").iterdir())
+    parts = sorted(p.name for p in (data / "rapports" / "2016").glob("[0-9]*.md"))
+    assert made == sorted(["bilans", "rapport.yaml", *[n for n in parts if "_LOCAL_" not in n]])
+
+
 def test_build_all_never_replaces_a_list_of_editions_it_did_not_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
