@@ -173,7 +173,10 @@ def test_commands_of_the_ci_examples_run(workspace: Path) -> None:
         for s in j["steps"]
         if "upload" in s.get("uses", "")
     ]
-    assert (workspace / upload["with"]["path"] / "index.html").is_file()
+    [folder, *excluded] = upload["with"]["path"].split()
+    assert (workspace / folder / "index.html").is_file()  # the list of editions
+    assert (workspace / folder / "2016" / "index.html").is_file()
+    assert excluded == ["!build/.bilan-cache/"]
 
     # GitLab reads the Code Quality report the validate job writes: empty on valid data.
     report = jobs["validate"]["artifacts"]["reports"]["codequality"]
@@ -183,8 +186,9 @@ def test_commands_of_the_ci_examples_run(workspace: Path) -> None:
     for line in jobs["pages"]["script"]:
         assert run_line(line, workspace) == 0, line
     assert jobs["pages"]["artifacts"]["paths"] == ["public"]
-    assert (workspace / "public" / "index.html").is_file()
-    assert (workspace / "public" / "bilan-2016.pdf").is_file()
+    assert (workspace / "public" / "index.html").is_file()  # the list of editions
+    assert (workspace / "public" / "2016" / "bilan-2016.pdf").is_file()  # each edition kept
+    assert not (workspace / "public" / ".bilan-cache").exists()
 
 
 def test_code_quality_report_follows_gitlab_format(workspace: Path) -> None:

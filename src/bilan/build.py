@@ -8,11 +8,13 @@ on the clock. With the cache (:mod:`bilan.incremental`), only what changed is re
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from bilan.dataset import DataSet
 from bilan.diagnostics import Diagnostic
@@ -113,13 +115,21 @@ def build(options: BuildOptions, editions: Sequence[int] = ()) -> BuildResult:
 
 
 def edition_key(
-    salt: str, year: int, narrative: Narrative, own: YearInputs, dataset: DataSet
+    salt: str,
+    year: int,
+    narrative: Narrative,
+    own: YearInputs,
+    dataset: DataSet,
+    figures: Mapping[str, Any],
 ) -> str:
     """A key of everything an output of the year is made of: code, templates and project
     configuration (the salt), the year, the narrative, the edition's own communes,
-    vocabulary, fiches and errata (the published copies once published), and every
-    bilan of the year (their files' hashes): the same with or without the cache."""
+    vocabulary, fiches and errata (the published copies once published), every bilan of
+    the year and of the year before (their files' hashes: the progress since then) and
+    the figures (which hold the evolution since the year before): the same with or
+    without the cache."""
     parts = [salt, str(year), narrative.meta.model_dump_json()]
+    parts.append(json.dumps(figures, sort_keys=True, ensure_ascii=False, default=str))
     parts += [own.communes.model_dump_json(), own.vocabulary.model_dump_json()]
     parts += [erratum.model_dump_json() for erratum in own.errata]
     for part in narrative.parts:
@@ -127,9 +137,10 @@ def edition_key(
     parts.append("fiches")
     for item in own.fiches:
         parts += [item.stem, item.digest]
-    parts.append("bilans")
-    for report in dataset.bilans.get(year, []):
-        parts += [report.stem, report.digest]
+    for shown in (year, year - 1):
+        parts.append(f"bilans {shown}")
+        for report in dataset.bilans.get(shown, []):
+            parts += [report.stem, report.digest]
     return digest("edition", *parts)
 
 
@@ -162,9 +173,10 @@ def _build(options: BuildOptions, dirs: list[Path], editions: Sequence[int]) -> 
         )
     narrative = validation.narratives[year]
     fiches = [(f, dataset.bilan_of(year, f.stem)) for f in own.fiches]
-    edition = edition_view(year, narrative, own.communes, fiches, figures, own.vocabulary)
+    earlier = {b.stem: b for b in dataset.bilans.get(year - 1, [])}
+    edition = edition_view(year, narrative, own.communes, fiches, figures, own.vocabulary, earlier)
     edition = replace(edition, editions=tuple(editions), errata=own.errata)
-    key = edition_key(salt, year, narrative, own, dataset)
+    key = edition_key(salt, year, narrative, own, dataset, figures)
     previous = read_edition(target)  # refuses a folder that is not bilan's, before rendering
     chosen, planned = _with_links_current(chosen, previous.current(key))
     links = [link for name in FORMATS if name in planned for link in FORMATS[name].links(year)]

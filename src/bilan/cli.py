@@ -484,7 +484,11 @@ def new_year(
     from bilan.files import display_path
     from bilan.newyear import start_year
 
-    made = start_year(data, year)
+    try:
+        made = start_year(data, year)
+    except InvalidData as error:
+        show_diagnostics(error.diagnostics, error.files, None, err=True)
+        raise
     typer.echo(f"Année {year} préparée dans {display_path(made.folder)}/ :")
     typer.echo(f"  {made.bilans} bilans repris de {year - 1}, {made.created} nouveaux ;")
     typer.echo(f"  {made.parts} parties du rapport à réécrire, et rapport.yaml.")
@@ -537,7 +541,11 @@ def publish(
             f"--date : « {date} » n'est pas une date AAAA-MM-JJ",
             "écrivez la date ainsi : --date 2017-01-15",
         ) from None
-    target = run_publish(data, year, day)
+    try:
+        target = run_publish(data, year, day)
+    except InvalidData as error:
+        show_diagnostics(error.diagnostics, error.files, None, err=True)
+        raise
     typer.echo(f"Édition {year} scellée le {day.isoformat()} : {display_path(target)}.")
     typer.echo("Ajoutez ce fichier au dépôt (git add) avec les données de l'année.")
 

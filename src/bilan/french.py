@@ -24,6 +24,19 @@ def number(value: float | int | None) -> str:
     return format_decimal(value, locale=LOCALE)
 
 
+def change(gap: float | int | None, percent: float | None = None) -> str:
+    """+3 and 13.0 → « +3 (+13 %) »; −2 → « −2 »; 0 → « stable »; None → « »."""
+    if gap is None:
+        return ""
+    if gap == 0:
+        return "stable"
+    sign = "+" if gap > 0 else "\u2212"
+    text = sign + number(abs(gap))
+    if percent is not None:
+        text += f" ({'+' if percent > 0 else chr(0x2212)}{number(abs(percent))}\u00a0%)"
+    return text
+
+
 @lru_cache(maxsize=65536, typed=True)
 def euros(value: float | int) -> str:
     """21214690 → « 21 214 690 € » (cents only when there are some)."""

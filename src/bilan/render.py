@@ -31,6 +31,7 @@ from markupsafe import Markup
 from bilan.errors import BuildError
 from bilan.files import display_path
 from bilan.french import (
+    change,
     euros,
     in_words,
     indicator_value,
@@ -120,6 +121,7 @@ def environment(dirs: Sequence[Path], vocabulary: Vocabulary) -> Environment:
         valeur_indicateur=indicator_value,
         en_lettres=in_words,
         date_longue=long_date,
+        evolution=change,
     )
     env.filters["phase_libelle"] = partial(phase_label, labels=vocabulary.phase_labels)
     env.globals["PHASES"] = vocabulary.phase_labels

@@ -15,6 +15,7 @@ from bilan.diagnostics import Diagnostic, Severity, errors
 from bilan.figures import ActionLine, consolidate, fiche_actions
 from bilan.models import CommunesFile
 from bilan.narrative import Narrative, check_references, load_narrative
+from bilan.progress import evolution, slips
 from bilan.publication import Erratum, Publication, check_seal, read_errata, read_publication
 from bilan.vocabulary import Vocabulary, default_vocabulary
 from bilan.workers import gc_paused
@@ -116,23 +117,12 @@ def _validate(
             narratives[year] = narrative
     computed: dict[int, dict[str, Any]] = {}
     inputs: dict[int, YearInputs] = {}
-    for year in wanted:
-        publication, found = read_publication(data_dir, year)
-        diagnostics += found
-        errata, found = read_errata(data_dir, year, publication)
-        diagnostics += found
-        if publication is not None:
-            diagnostics += check_seal(publication, data_dir, {e.fichier for e in errata})
-            inputs[year] = YearInputs(
-                [f for f in publication.fiches if f.in_schema(year)],
-                publication.communes,
-                publication.vocabulary,
-                publication,
-                errata,
-            )
-        elif dataset.communes is not None:
-            fiches = [f for f in dataset.fiches if f.in_schema(year)]
-            inputs[year] = YearInputs(fiches, dataset.communes, vocabulary)
+    for year in loaded:
+        own, found = _year_inputs(data_dir, dataset, year, vocabulary)
+        if year in wanted:
+            diagnostics += found
+        if own is not None:
+            inputs[year] = own
     for year, narrative in narratives.items():
         if year not in inputs:
             continue
@@ -156,10 +146,54 @@ def _validate(
             if dataset.bilan_of(year, item.stem) is None:
                 lines += fiche_actions(item.fiche, None, year)
         figures = consolidate(lines, own.communes, year, own.vocabulary)
+        before = inputs.get(year - 1)
+        if before is not None:
+            figures["evolution"] = _evolution(dataset, year, figures, before, own.vocabulary)
         diagnostics += check_references(narrative, {"chiffres": figures})
         computed[year] = figures
     found = capped(sorted(set(diagnostics), key=_ORDER))
-    return Validation(dataset, narratives, found, files, computed, inputs)
+    kept = {year: own for year, own in inputs.items() if year in wanted}
+    return Validation(dataset, narratives, found, files, computed, kept)
+
+
+def _year_inputs(
+    data_dir: Path, dataset: DataSet, year: int, vocabulary: Vocabulary
+) -> tuple[YearInputs | None, list[Diagnostic]]:
+    """What the edition of ``year`` is made of, and what is wrong with its publication."""
+    publication, found = read_publication(data_dir, year)
+    errata, more = read_errata(data_dir, year, publication)
+    found += more
+    if publication is not None:
+        found += check_seal(publication, data_dir, {e.fichier for e in errata})
+        fiches: list[FicheSource] = [f for f in publication.fiches if f.in_schema(year)]
+        own = YearInputs(fiches, publication.communes, publication.vocabulary, publication, errata)
+        return own, found
+    if dataset.communes is None:
+        return None, found
+    fiches = [f for f in dataset.fiches if f.in_schema(year)]
+    return YearInputs(fiches, dataset.communes, vocabulary), found
+
+
+def _evolution(
+    dataset: DataSet,
+    year: int,
+    figures: dict[str, Any],
+    before: YearInputs,
+    vocabulary: Vocabulary,
+) -> dict[str, Any]:
+    """The comparison of ``year``'s figures with the previous year's."""
+    previous = year - 1
+    lines: list[ActionLine] = []
+    for item in before.fiches:
+        bilan = dataset.bilan_of(previous, item.stem)
+        lines += fiche_actions(item.fiche, bilan.report if bilan else None, previous)
+    old = consolidate(lines, before.communes, previous, before.vocabulary)
+    slipped = {}
+    for bilan in dataset.bilans.get(year, []):
+        earlier = dataset.bilan_of(previous, bilan.stem)
+        if earlier is not None:
+            slipped[bilan.stem] = slips(earlier.report, bilan.report)
+    return evolution(figures, old, slipped, vocabulary)
 
 
 _ORDER = attrgetter("path", "line", "column", "code", "severity", "message", "hint")
