@@ -46,6 +46,7 @@ from bilan.validate import MAX_PER_FILE, validate_data
 from bilan.writer import MANIFEST
 from bilan.yamlio import load_bytes
 from tests.conftest import COMMUNES, DATA, bilan, fiche
+from tests.golden import example_2017
 from tests.htmltree import parse
 
 runner = CliRunner()
@@ -1876,6 +1877,24 @@ def test_no_link_to_a_pdf_that_cannot_be_made(
     code, output = build_only("--out", "out", "-f", "pdf", *extra)  # asked by name: an error
     assert code == 1 and "WeasyPrint ne peut pas être chargé" in output, output
     assert dead_and_present_links(target)[0] == []
+
+
+def test_a_change_of_the_previous_year_makes_kept_outputs_stale(tmp_path: Path) -> None:
+    """The edition of 2017 shows the progress since 2016: a change of a 2016 bilan makes
+    its Markdown and open data stale, so -f html drops them rather than keep them."""
+    data = example_2017(tmp_path)
+    out = tmp_path / "out"
+    args = ["build", "--year", "2017", "--data", str(data), "--out", str(out)]
+    assert runner.invoke(app, [*args, *ALL_FORMATS]).exit_code == 0
+    assert runner.invoke(app, [*args, "-f", "html"]).stdout.count("retirées") == 0
+    assert edition_formats_of(out / "2017") == {"html", "md", "data"}
+    bilan_2016 = data / "rapports" / "2016" / "bilans" / "e05-groupements-achats.yaml"
+    bilan_2016.write_text(bilan_2016.read_text("utf-8") + "# relu\n", "utf-8")
+    result = runner.invoke(app, [*args, "-f", "html"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "sorties retirées" in result.stderr and "-f data -f md" in result.stderr
+    assert edition_formats_of(out / "2017") == {"html"}
+    assert dead_and_present_links(out / "2017")[0] == []
 
 
 def build_all_cli(*args: str) -> tuple[int, str]:
