@@ -301,7 +301,7 @@ def test_build_all_lists_and_links_every_edition(tmp_path: Path) -> None:
         "2017/index.html",
         "2016/index.html",
     ]
-    every = (out / "donnees" / "actions-toutes-annees.csv").read_text("utf-8").splitlines()
+    every = (out / "actions-toutes-annees.csv").read_text("utf-8").splitlines()
     assert every[0].startswith("annee,type,numero")
     assert [line[:4] for line in every[1:]].count("2016") == 27
     assert [line[:4] for line in every[1:]].count("2017") == 28

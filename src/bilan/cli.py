@@ -23,7 +23,7 @@ import typer
 from bilan import __version__
 from bilan.cli_french import FrenchBadParameter, FrenchCommand, FrenchGroup
 from bilan.diagnostics import Diagnostic, printable
-from bilan.errors import BilanError, InvalidData, UsageError
+from bilan.errors import BilanError, InvalidData, UsageError, interruptions_as_errors, os_failure
 from bilan.outputs import FORMATS as OUTPUT_FORMATS
 from bilan.reporters import CODE_QUALITY_FILE, REPORTERS, choose_reporter
 from bilan.typer_click import ClickException, Context
@@ -96,6 +96,10 @@ class BilanGroup(FrenchGroup):
         except BrokenPipeError:  # output piped into `head`: stop quietly, as Unix tools do
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(1) from None
+        except OSError as error:  # a permission, a full disk: not a bug, said in French
+            if ctx.params.get("debug"):
+                raise
+            fail(os_failure(error, f"« {error.filename} »" if error.filename else "un fichier"))
         except Exception as error:
             if ctx.params.get("debug"):
                 raise
@@ -122,10 +126,15 @@ def command(name: str | None = None) -> Callable[[Function], Function]:
     return app.command(name, cls=FrenchCommand)
 
 
+# readable=False: typer's own check of a path says « not readable » in English and names no
+# reason; the library says why, in French (bilan.dataset, bilan.writer).
 DataOption = Annotated[
     Path,
     typer.Option(
-        "--data", help="Dossier des données (fiches, communes, rapports).", show_default=True
+        "--data",
+        help="Dossier des données (fiches, communes, rapports).",
+        show_default=True,
+        readable=False,
     ),
 ]
 
@@ -280,12 +289,17 @@ def build(
     ] = False,
     data: DataOption = Path("data"),
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Dossier de sortie ; le rapport va dans OUT/ANNÉE/.")
+        Path,
+        typer.Option(
+            "--out", "-o", help="Dossier de sortie ; le rapport va dans OUT/ANNÉE/.", readable=False
+        ),
     ] = Path("build"),
     templates: Annotated[
         Path | None,
         typer.Option(
-            "--templates", help="Dossier de gabarits personnalisés, consulté avant ceux du projet."
+            "--templates",
+            help="Dossier de gabarits personnalisés, consulté avant ceux du projet.",
+            readable=False,
         ),
     ] = None,
     formats: Annotated[
@@ -333,7 +347,8 @@ def build(
         cache=not no_cache,
     )
     try:
-        results = build_all(options, report_years(data)) if every_year else [run_build(options)]
+        with interruptions_as_errors("construction"):
+            results = build_all(options, report_years(data)) if every_year else [run_build(options)]
     except InvalidData as error:
         show_diagnostics(error.diagnostics, error.files, diagnostics, err=True)
         raise
@@ -346,7 +361,7 @@ def build(
         typer.echo(
             f"Rapport {result.year} construit dans {result.target}/ ({count} fichier{plural})."
         )
-    if "html" in options.formats:
+    if all("html" in result.formats for result in results):  # the list of editions too
         opened = options.out / "index.html" if every_year else results[0].target / "index.html"
         typer.echo(f"Ouvrir : {opened}")
 

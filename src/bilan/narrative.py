@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from bilan.dataset import REPORTS_DIR
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
-from bilan.files import display_path, read_bytes, read_file
+from bilan.files import display_path, listing, read_bytes, read_file
+from bilan.leftovers import is_leftover
 from bilan.modelerrors import check_model
 from bilan.models import PLACEHOLDER, ReportMeta, Section
 from bilan.references import (
@@ -115,7 +116,7 @@ def load_narrative(data_dir: Path, year: int) -> tuple[Narrative | None, list[Di
         if meta is not None:
             diagnostics += placeholders(doc.path, (folder / META_FILE).read_text("utf-8"))
     parts = []
-    for path in sorted(folder.glob("*.md")):
+    for path in markdown_parts(folder):
         part, found = _load_part(path, data_dir)
         diagnostics += found
         if part is not None:
@@ -125,6 +126,14 @@ def load_narrative(data_dir: Path, year: int) -> tuple[Narrative | None, list[Di
     if meta is None or any(d.is_error for d in diagnostics):
         return None, diagnostics
     return Narrative(meta, tuple(parts)), diagnostics
+
+
+def markdown_parts(folder: Path) -> list[Path]:
+    """The parts of a year, in name order: its ``*.md`` files, without what editors leave
+    beside them (``.#01-partie.md``, a lock link that points nowhere; ``01-partie_LOCAL_7.md``
+    after a merge: see :mod:`bilan.leftovers`)."""
+    names = listing(folder)
+    return [folder / n for n in sorted(names) if n.endswith(".md") and not is_leftover(n)]
 
 
 def placeholders(shown: str, text: str) -> list[Diagnostic]:

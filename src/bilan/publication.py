@@ -27,6 +27,7 @@ from bilan.dataset import BILANS_DIR, REPORTS_DIR, FicheModel
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.document import Document, Path_
 from bilan.files import display_path, read_file
+from bilan.leftovers import is_leftover
 from bilan.modelerrors import check_model
 from bilan.models import VOCABULARY, CommunesFile, Fiche, Model, Text
 from bilan.vocabulary import Vocabulary
@@ -121,7 +122,7 @@ def sealed_files(folder: Path) -> list[str]:
     return sorted(
         p.relative_to(folder).as_posix()
         for p in found
-        if p.is_file() and not p.name.startswith(".") and p.name not in UNSEALED
+        if p.is_file() and not is_leftover(p.name) and p.name not in UNSEALED
     )
 
 

@@ -173,6 +173,11 @@ class ActionType(Term):
     Couleur du contour de ces barres (#rrvvbb)."""
 
 
+def _default(name: str) -> Any:
+    """A list of the default vocabulary: what a project's configuration leaves out."""
+    return getattr(default_vocabulary(), name)
+
+
 class Vocabulary(Model):
     """Every list of words a project's fiches use."""
 
@@ -274,11 +279,6 @@ class Vocabulary(Model):
 
 
 @cache
-def _default(name: str) -> Any:
-    """A list of the default vocabulary: what a project's configuration leaves out."""
-    return getattr(default_vocabulary(), name)
-
-
 def default_vocabulary() -> Vocabulary:
     """The vocabulary of a project that declares none of its own."""
     text = files("bilan.defaults").joinpath("vocabulaire.yaml").read_text("utf-8")
