@@ -19,8 +19,11 @@ GOLDEN = ROOT / "tests" / "golden" / str(YEAR)
 GOLDEN_FILES = (
     "index.html",
     "actions/p02-moyens-informatiques.html",
+    "communes/laverune.html",
+    "communes/castelnau-le-lez.html",
     f"bilan-{YEAR}.md",
     "donnees/actions.csv",
+    "donnees/communes-actions.csv",
 )
 
 

@@ -209,6 +209,10 @@ def annex_matrix(fiches: Sequence[FicheView], vocabulary: Vocabulary) -> list[di
     return rows
 
 
+COMMUNE_FILL, COMMUNE_STROKE = "#8fc1cc", "#07363f"
+"""The bars of the communes' chart (the site's style sheet may override them)."""
+
+
 def consolidated_charts(figures: dict[str, Any], vocabulary: Vocabulary) -> dict[str, Markup]:
     """The two charts of the figures: actions by theme and type, phases at the year's end."""
     themes = figures["actions"]["par_theme"]
@@ -258,6 +262,19 @@ def consolidated_charts(figures: dict[str, Any], vocabulary: Vocabulary) -> dict
     )
     year = figures["annee"]
     grouping = vocabulary.regroupement
+    named = [row for row in figures["couverture"]["communes"] if row["nombre"]]
+    commune_bars = [
+        charts.Bar(
+            row["nom"],
+            (
+                charts.Segment(
+                    row["nombre"], "barre-commune", "actions", COMMUNE_FILL, COMMUNE_STROKE
+                ),
+            ),
+        )
+        for row in named
+    ]
+    commune_text = " ; ".join(f"{row['nom']} : {count(row['nombre'], 'action')}" for row in named)
     return {
         "themes": charts.bar_chart(
             "graphique-themes",
@@ -271,6 +288,13 @@ def consolidated_charts(figures: dict[str, Any], vocabulary: Vocabulary) -> dict
             f"Phase des actions au T4 {year}",
             f"Nombre d'actions dans chaque phase au quatrième trimestre {year}. {phase_text}.",
             phase_bars,
+        ),
+        "communes": charts.bar_chart(
+            "graphique-communes",
+            f"Communes nommées par les bilans {year}",
+            f"Nombre d'actions dont le bilan {year} nomme la commune, pour les "
+            f"{count(len(named), 'commune')} nommées au moins une fois. {commune_text}.",
+            commune_bars,
         ),
     }
 
