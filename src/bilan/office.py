@@ -22,9 +22,24 @@ from pathlib import Path
 
 FILTER = "bureautique.lua"
 """The Lua filter of the templates folders: sommaire and page breaks."""
-READER = "commonmark_x"
-"""The Markdown of the report is CommonMark with pipe tables; the x extensions add the
-width of the charts' images and the raw blocks of the filter."""
+READER = "markdown" + "".join(
+    f"-{extension}"
+    for extension in (
+        "citations",
+        "subscript",
+        "superscript",
+        "tex_math_dollars",
+        "raw_tex",
+        "raw_html",
+        "yaml_metadata_block",
+        "pandoc_title_block",
+        "fenced_divs",
+        "bracketed_spans",
+    )
+)
+"""pandoc's Markdown reads the report's CommonMark with pipe tables (lists and tables start
+after a blank line), and gives a table the widths of the dashes of its separator line; its
+extensions that would read a fiche's « ~ », « ^ », « @ », « $ » or « --- » as markup are off."""
 TIMEOUT = 120
 
 A4_ODT = (
@@ -143,9 +158,9 @@ def markdown_to_office(
             f"--from={READER}",
             f"--to={to}",
             "--shift-heading-level-by=-1",
-            # no line counts as too long: tables get the widths of their content, not
-            # those of the dashes of their separator line
-            "--columns=100000",
+            # every line counts as too long: each table takes the page's width, its columns
+            # the shares of the dashes of their separator line (templates/*.md.j2)
+            "--columns=1",
             f"--lua-filter={work / FILTER}",
             f"--reference-doc={work / f'reference.{to}'}",
             f"--output={work / f'rapport.{to}'}",
