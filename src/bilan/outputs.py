@@ -114,7 +114,8 @@ def _report_body(edition: EditionView, linked: bool = False) -> dict[str, Any]:
 
 
 def html_outputs(edition: EditionView, links: Sequence[Link]) -> list[Output]:
-    """The site: the report on one page, a page per fiche, the accessibility statement."""
+    """The site: the report on one page, a page per fiche, a page per commune and their
+    index, the accessibility statement."""
     shell = {"rapport": edition.meta, "sorties": tuple(links), "editions": edition.editions}
     outputs: list[Output] = [
         Page(
@@ -383,7 +384,8 @@ FORMATS: dict[str, OutputFormat] = {
         OutputFormat(
             "html",
             "site HTML",
-            "site HTML : le rapport, une page par fiche, la déclaration d'accessibilité",
+            "site HTML : le rapport, une page par fiche, une page par commune, la déclaration "
+            "d'accessibilité",
             html_outputs,
             lambda year: [],
         ),
@@ -424,7 +426,8 @@ FORMATS: dict[str, OutputFormat] = {
         OutputFormat(
             "data",
             "données ouvertes",
-            "données ouvertes (CSV, JSON, datapackage.json)",
+            "données ouvertes (CSV des actions et de la matrice communes × actions, JSON, "
+            "datapackage.json)",
             data_outputs,
             lambda year: [Link(DATA_FILES[0], "Données ouvertes (CSV)")],
         ),
