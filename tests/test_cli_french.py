@@ -52,9 +52,9 @@ def test_help_is_in_french(command: list[str], flag: str) -> None:
 
 def test_help_shows_defaults_bounds_and_requirements_in_french() -> None:
     build = runner.invoke(app, ["build", "-h"]).stdout
-    assert "-y, --year <entier>" in build and "[obligatoire]" in build
+    assert "-y, --year, --annee ANNÉE" in build and "[de 2000 à" in build
     assert "[par défaut : build]" in build
-    assert "-f, --format <html|pdf|md|data>" in build
+    assert "-f, --format <html|pdf|md|odt|docx|data>" in build
     new = " ".join(runner.invoke(app, ["new", "-h"]).stdout.split())
     assert "[de 1 à 999; obligatoire]" in new and "[de 2000 à 2100]" in new
     schema = runner.invoke(app, ["schema", "-h"]).stdout
@@ -76,15 +76,17 @@ USAGE_ERRORS = [
     (["valdate"], "commande inconnue : « valdate » ; vouliez-vous dire « validate » ?"),
     (["zzz"], "commande inconnue : « zzz »"),
     (["--debug"], "commande manquante"),
-    (["build"], "option obligatoire manquante : '--year' / '-y'"),
     (["new", "-t", "existante", "-n", "1"], "option obligatoire manquante : '--titre'"),
-    (["build", "--year", "deux"], "'--year' / '-y' : un nombre entier est attendu, pas « deux »"),
+    (
+        ["build", "--year", "deux"],
+        "'--year' / '--annee' / '-y' : un nombre entier est attendu, pas « deux »",
+    ),
     (["build", "--year"], "l'option '--year' attend une valeur"),
     (["validate", "--strict=oui"], "l'option '--strict' ne prend pas de valeur"),
     (["--debug=1", "validate"], "l'option '--debug' ne prend pas de valeur"),
     (["validate", "-f", "xml"], "« xml » ne fait pas partie des formats possibles"),
     (["build", "-y", "2016", "--diagnostics", "xml"], "« xml » ne fait pas partie des formats"),
-    (["build", "-y", "2016", "-f", "odt"], "« odt » ne fait pas partie des valeurs possibles"),
+    (["build", "-y", "2016", "-f", "rtf"], "« rtf » ne fait pas partie des valeurs possibles"),
     (["stats", "-y", "2016", "-f", "csv"], "« csv » ne fait pas partie des valeurs possibles"),
     (["new", "-t", "existante", "-n", "0", "--titre", "x"], "la valeur doit être au moins 1"),
     (["new", "-t", "existante", "-n", "1", "--titre", "x", "--annee", "3000"], "au plus 2100"),
@@ -106,11 +108,11 @@ def test_usage_errors_are_in_french(args: list[str], message: str) -> None:
 
 
 def test_usage_error_shows_the_usage_line_and_where_to_find_help() -> None:
-    result = runner.invoke(app, ["stats", "--annee", "2016"])
+    result = runner.invoke(app, ["stats", "--annees", "2016"])
     lines = result.stderr.splitlines()
     assert lines[0] == "Utilisation : bilan stats [OPTIONS]"
     assert lines[1] == "Aide : bilan stats -h"
-    assert lines[-1].startswith("erreur : option inconnue : --annee")
+    assert lines[-1].startswith("erreur : option inconnue : --annees")
 
 
 def test_a_parser_error_names_its_command() -> None:

@@ -106,7 +106,7 @@ def test_unknown_year_is_a_usage_error() -> None:
     assert "pas de rapport pour l'année 2015" in err
 
 
-def test_year_is_required() -> None:
-    code, _, err = stats("--data", str(DATA))
-    assert code == 2
-    assert "option obligatoire manquante : '--year'" in err
+def test_year_defaults_to_the_latest() -> None:
+    code, out, _err = stats("--data", str(DATA))
+    assert code == 0
+    assert "Bilan 2016 : chiffres consolidés" in out
