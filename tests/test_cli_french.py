@@ -57,7 +57,7 @@ def test_help_shows_defaults_bounds_and_requirements_in_french() -> None:
     publish = runner.invoke(app, ["publish", "-h"]).stdout
     assert "2100; obligatoire]" in " ".join(publish.split())
     assert "[par défaut : build]" in build
-    assert "-f, --format <html|pdf|md|data>" in build
+    assert "-f, --format <html|pdf|md|odt|docx|data>" in build
     new = " ".join(runner.invoke(app, ["new", "-h"]).stdout.split())
     assert "[de 1 à 999; obligatoire]" in new and "[de 2000 à 2100]" in new
     schema = runner.invoke(app, ["schema", "-h"]).stdout
@@ -90,7 +90,7 @@ USAGE_ERRORS = [
     (["--debug=1", "validate"], "l'option '--debug' ne prend pas de valeur"),
     (["validate", "-f", "xml"], "« xml » ne fait pas partie des formats possibles"),
     (["build", "-y", "2016", "--diagnostics", "xml"], "« xml » ne fait pas partie des formats"),
-    (["build", "-y", "2016", "-f", "odt"], "« odt » ne fait pas partie des valeurs possibles"),
+    (["build", "-y", "2016", "-f", "rtf"], "« rtf » ne fait pas partie des valeurs possibles"),
     (["stats", "-y", "2016", "-f", "csv"], "« csv » ne fait pas partie des valeurs possibles"),
     (["new", "-t", "existante", "-n", "0", "--titre", "x"], "la valeur doit être au moins 1"),
     (["new", "-t", "existante", "-n", "1", "--titre", "x", "--annee", "3000"], "au plus 2100"),

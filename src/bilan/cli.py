@@ -139,23 +139,8 @@ DataOption = Annotated[
 ]
 
 
-YearOption = Annotated[
-    int | None,
-    typer.Option(
-        "--year",
-        "--annee",
-        "-y",
-        min=2000,
-        max=2100,
-        metavar="ANNÉE",
-        help="Année du bilan, par exemple 2016. Par défaut : la dernière de DATA/rapports/.",
-        show_default=False,
-    ),
-]
-
-
 def year_option(help_text: str) -> Any:
-    """The --year option of a command that needs one, its help saying what the year is."""
+    """The --year option (« --annee » is its French alias), its help saying what the year is."""
     return typer.Option(
         "--year",
         "--annee",
@@ -166,6 +151,12 @@ def year_option(help_text: str) -> Any:
         help=help_text,
         show_default=False,
     )
+
+
+YearOption = Annotated[
+    int | None,
+    year_option("Année du bilan, par exemple 2016. Par défaut : la dernière de DATA/rapports/."),
+]
 
 
 PreparedYear = Annotated[
@@ -436,15 +427,9 @@ def new(
     data: DataOption = Path("data"),
     year: Annotated[
         int | None,
-        typer.Option(
-            "--year",
-            "--annee",
-            "-y",
-            min=2000,
-            max=2100,
-            metavar="ANNÉE",
-            help="Année du premier bilan (l'action entre au schéma cette année-là). Par "
-            "défaut : la dernière année de DATA/rapports/, sinon l'année en cours.",
+        year_option(
+            "Année du premier bilan (l'action entre au schéma cette année-là). Par "
+            "défaut : la dernière année de DATA/rapports/, sinon l'année en cours."
         ),
     ] = None,
     themes: Annotated[

@@ -379,6 +379,20 @@ def _pdf_unavailable() -> tuple[str, str] | None:
     return unavailable()
 
 
+
+def _office_format(name: str, kind: str) -> OutputFormat:
+    """The report as an editable document (ODT or DOCX), made by pandoc."""
+    code = name.upper()
+    return OutputFormat(
+        name,
+        code,
+        f"le rapport en document {kind} ({code}), modifiable dans un traitement de texte",
+        office_outputs(name),
+        lambda year: [Link(f"bilan-{year}.{name}", f"Le rapport en {code} ({kind})")],
+        optional=True,
+        unavailable=_office_unavailable,
+    )
+
 FORMATS: dict[str, OutputFormat] = {
     format.name: format
     for format in (
@@ -406,24 +420,8 @@ FORMATS: dict[str, OutputFormat] = {
             markdown_outputs,
             lambda year: [Link(f"bilan-{year}.md", "Le rapport en Markdown")],
         ),
-        OutputFormat(
-            "odt",
-            "ODT",
-            "le rapport en document OpenDocument (ODT), modifiable dans un traitement de texte",
-            office_outputs("odt"),
-            lambda year: [Link(f"bilan-{year}.odt", "Le rapport en ODT (OpenDocument)")],
-            optional=True,
-            unavailable=_office_unavailable,
-        ),
-        OutputFormat(
-            "docx",
-            "DOCX",
-            "le rapport en document Word (DOCX), modifiable dans un traitement de texte",
-            office_outputs("docx"),
-            lambda year: [Link(f"bilan-{year}.docx", "Le rapport en DOCX (Word)")],
-            optional=True,
-            unavailable=_office_unavailable,
-        ),
+        _office_format("odt", "OpenDocument"),
+        _office_format("docx", "Word"),
         OutputFormat(
             "data",
             "données ouvertes",
