@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m compileall -q src >/dev/null  # the .pyc a wheel install has: an editable one has none
 	touch $(STAMP)
 
 ## install: create .venv with bilan and its development tools
@@ -80,6 +81,7 @@ docs: install
 ## bench: time validate and build on 27, 1,000 and 10,000 fiches (docs/performance.md)
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python -m compileall -q src >/dev/null  # as a wheel install does, whatever PYTHONDONTWRITEBYTECODE says
 	$(BIN)/python benchmarks/run.py
 
 lint: install
