@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
+from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError
 
 from bilan import charts, opendata
 from bilan.buildcache import BuildCache, code_salt
@@ -183,15 +183,41 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'s' if number > 1 else ''}"
 
 
-def build(options: BuildOptions) -> BuildResult:
-    """Build the report of ``options.year``; raise InvalidData if the data has errors."""
+class WarmTemplates:
+    """The Jinja environments a long-running process (``bilan serve``) keeps from one build
+    to the next, so that the templates are compiled once: half the time of a rebuild of the
+    repository's data. Kept for one code salt only: a template added, changed or removed
+    (or a change of code) starts afresh, as the build cache does."""
+
+    def __init__(self) -> None:
+        self._salt = ""
+        self._made: dict[str, Environment] = {}
+
+    def get(
+        self, make: Callable[[list[Path]], Environment], dirs: list[Path], salt: str
+    ) -> Environment:
+        if salt != self._salt:
+            self._salt, self._made = salt, {}
+        if make.__name__ not in self._made:
+            self._made[make.__name__] = make(dirs)
+        return self._made[make.__name__]
+
+
+def build(options: BuildOptions, warm: WarmTemplates | None = None) -> BuildResult:
+    """Build the report of ``options.year``; raise InvalidData if the data has errors.
+    ``warm``: environments kept from an earlier build of the same process."""
     dirs = template_dirs(options.templates, PROJECT_TEMPLATES)
     for folder in dirs:
         if not folder.is_dir():
             raise UsageError(f"dossier de gabarits introuvable : {display_path(folder)}")
     check_output_folder(options.out, [options.data, *dirs])
     target = options.out / str(options.year)
-    cache = BuildCache(options.out, options.year, code_salt(dirs)) if options.cache else None
+    salt = code_salt(dirs) if options.cache or warm is not None else ""
+    cache = BuildCache(options.out, options.year, salt) if options.cache else None
+
+    def env(make: Callable[[list[Path]], Environment]) -> Environment:
+        return make(dirs) if warm is None else warm.get(make, dirs, salt)
+
     validation = validate_data(options.data, years=[options.year], cache=cache)
     if not validation.ok:
         raise InvalidData(validation.diagnostics)
@@ -231,8 +257,8 @@ def build(options: BuildOptions) -> BuildResult:
         else dict
     )
     renderers: dict[str, Callable[[], dict[str, bytes]]] = {
-        "html": lambda: _html(dirs, context, views, cache, target),
-        "md": lambda: _markdown(dirs, context, options.year, cache),
+        "html": lambda: _html(dirs, env(environment), context, views, cache, target),
+        "md": lambda: _markdown(env(text_environment), context, options.year, cache),
         "data": data,
     }
     notices: list[str] = []
@@ -288,13 +314,13 @@ PAGE_CONTEXT = ("rapport", "annee", "communes", "metropole")
 
 def _html(
     dirs: list[Path],
+    env: Environment,
     context: dict[str, Any],
     views: list[FicheView],
     cache: BuildCache | None = None,
     target: Path | None = None,
 ) -> dict[str, bytes]:
     """The site; with a cache, the pages that did not change are left out (kept)."""
-    env = environment(dirs)
     env.fragment_cache = cache  # type: ignore[attr-defined]
     files = {"index.html": env.get_template("index.html.j2").render(context, page="index")}
     page = env.get_template("action.html.j2")
@@ -315,9 +341,8 @@ def _html(
 
 
 def _markdown(
-    dirs: list[Path], context: dict[str, Any], year: int, cache: BuildCache | None = None
+    env: Environment, context: dict[str, Any], year: int, cache: BuildCache | None = None
 ) -> dict[str, bytes]:
-    env = text_environment(dirs)
     env.fragment_cache = cache  # type: ignore[attr-defined]
     text = single_blank_lines(env.get_template("bilan.md.j2").render(context))
     data = text.encode("utf-8") if cache is None else cache.splice(text)

@@ -380,3 +380,74 @@ def schema(
         typer.echo(f"Schéma écrit : {out}")
 
     guarded(run)
+
+
+@app.command()
+def serve(
+    data: DataOption = Path("data"),
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates", help="Dossier de gabarits personnalisés, consulté avant ceux du projet."
+        ),
+    ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            "-y",
+            help="Année du bilan à montrer. Par défaut : la dernière de DATA/rapports/.",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="Port de l'aperçu sur 127.0.0.1.")
+    ] = 8000,
+) -> None:
+    """Aperçu en direct : construit le site, le montre dans le navigateur et le met à jour
+    à chaque enregistrement d'une fiche, d'un texte ou d'un gabarit.
+
+    Les erreurs des données s'affichent ici et sur la page, jusqu'à leur correction. Le
+    site est construit dans un dossier temporaire (le PDF à la demande) : ni data/ ni
+    build/ ne sont modifiés. Ctrl-C pour arrêter.
+    """
+
+    def run() -> None:
+        from bilan import diagnostics as diag
+        from bilan.serve import Outcome
+        from bilan.serve import serve as run_preview
+
+        def told(outcome: Outcome) -> None:
+            why = ", ".join(outcome.changed) or "premier affichage"
+            if outcome.diagnostics:
+                typer.echo(diag.render_text(list(outcome.diagnostics), Path.cwd()), err=True)
+            if outcome.problem is not None:
+                problem = outcome.problem
+                typer.echo(printable(f"erreur : {problem.message}"), err=True)
+                if problem.hint:
+                    typer.echo(printable(f"Conseil : {problem.hint}"), err=True)
+            if outcome.ok:
+                seconds = f"{outcome.seconds:.2f}".replace(".", ",")
+                typer.echo(printable(f"Site à jour en {seconds} s ({why})."))
+            else:
+                count = len(diag.errors(outcome.diagnostics)) or 1
+                typer.echo(
+                    printable(
+                        f"Site non mis à jour ({why}) : {count} erreur{'s' if count > 1 else ''} ; "
+                        "la page montre la dernière version construite."
+                    ),
+                    err=True,
+                )
+
+        typer.echo("Construction de l'aperçu…")
+        run_preview(
+            year,
+            data,
+            templates,
+            port,
+            told,
+            lambda url: typer.echo(f"Aperçu : {url} (Ctrl-C pour arrêter)"),
+        )
+        typer.echo("Aperçu arrêté.")
+
+    guarded(run)

@@ -1,0 +1,466 @@
+"""`bilan serve`: the live preview.
+
+Without a browser: which changes rebuild (editors' temporary, lock and backup files do not),
+what a rebuild leaves (the version, the errors the page shows, the pages as built plus one
+script), the outputs built on demand, and the command as a process (address, events, Ctrl-C).
+In headless Chromium (skipped without it, fatal in CI): the page reloads by itself after a
+fiche is saved, shows the errors in a dialog after a broken save, and comes back once fixed.
+Nothing here measures time: every wait polls for a state, with a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+from watchfiles import Change
+
+from bilan.build import BuildOptions, build
+from bilan.cli import app
+from bilan.serve import (
+    Preview,
+    SourceFilter,
+    changed_since,
+    inject,
+    listen,
+    on_demand_format,
+)
+from tests.conftest import DATA, ROOT
+from tests.test_accessibility import AXE, CHROMIUM_FLAGS, chromium_path, require
+
+FICHE = "p11-salles-de-spectacle"
+PAGE = f"actions/{FICHE}.html"
+WAIT_S = 30
+"""The longest any state is waited for (a slow CI machine); never a measure."""
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """A copy of the repository's data, to edit."""
+    copy = tmp_path / "data"
+    shutil.copytree(DATA, copy)
+    return copy
+
+
+def fiche_path(data: Path) -> Path:
+    return data / "actions" / f"{FICHE}.yaml"
+
+
+def add_strong_point(data: Path, text: str) -> None:
+    """Add an item to the 2016 « points_forts » of the fiche, as its team would."""
+    path = fiche_path(data)
+    before = path.read_text("utf-8")
+    assert "    points_forts:\n" in before
+    path.write_text(
+        before.replace("    points_forts:\n", f"    points_forts:\n      - {text}\n", 1)
+    )
+
+
+def break_state(data: Path) -> tuple[int, int]:
+    """« etat: en cours » (a space for the hyphen): the line and column of the mistake."""
+    path = fiche_path(data)
+    lines = path.read_text("utf-8").split("\n")
+    line = next(i for i, text in enumerate(lines) if text == "    etat: en-cours")
+    lines[line] = "    etat: en cours"
+    path.write_text("\n".join(lines), "utf-8")
+    return line + 1, len("    etat: ") + 1
+
+
+def fix_state(data: Path) -> None:
+    path = fiche_path(data)
+    path.write_text(path.read_text("utf-8").replace("etat: en cours", "etat: en-cours"), "utf-8")
+
+
+# --- Which changes rebuild --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "4913",  # Vim checks it may write in the folder
+        ".p11.yaml.swp",  # Vim's swap file
+        ".p11.yaml.swx",
+        "p11.yaml~",  # backup (Vim, Emacs, gedit)
+        ".#p11.yaml",  # Emacs' lock (a dangling link)
+        "#p11.yaml#",  # Emacs' auto-save
+        ".p11.yaml.tmp",  # a temporary copy, renamed over the file once written
+        "p11.yaml.tmp",
+        "p11.yaml.___jb_tmp___",  # JetBrains' atomic save
+        ".goutputstream-8XK2Q1",  # GNOME's atomic save
+        "p11.yaml.kate-swp",
+        ".DS_Store",
+    ],
+)
+def test_editor_files_do_not_rebuild(name: str) -> None:
+    keep = SourceFilter()
+    for change in (Change.added, Change.modified, Change.deleted):
+        assert not keep(change, f"/projet/data/actions/{name}")
+    assert not keep(Change.modified, f"/projet/data/.git/{name}")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "data/actions/p11-salles-de-spectacle.yaml",
+        "data/communes.yaml",
+        "data/rapports/2016/01-edito.md",
+        "data/rapports/2016/rapport.yaml",
+        "templates/_fiche.html.j2",
+        "templates/style.css",
+        "data/actions/notes.txt",  # not a fiche: validation says so (F002), the page too
+    ],
+)
+def test_sources_rebuild(path: str) -> None:
+    keep = SourceFilter()
+    assert keep(Change.modified, f"/projet/{path}")
+    assert keep(Change.deleted, f"/projet/{path}")
+
+
+def test_files_saved_before_the_watcher_started_are_found(tmp_path: Path) -> None:
+    (tmp_path / "actions").mkdir()
+    old = tmp_path / "actions" / "ancienne.yaml"
+    old.write_text("id: a\n")
+    os.utime(old, ns=(1_000_000_000, 1_000_000_000))
+    new = tmp_path / "actions" / "nouvelle.yaml"
+    new.write_text("id: b\n")
+    (tmp_path / "actions" / ".nouvelle.yaml.swp").write_text("")
+    found = changed_since([tmp_path], 2_000_000_000)
+    assert [Path(p).name for p in found] == ["nouvelle.yaml"]
+
+
+def test_outputs_built_on_demand() -> None:
+    assert on_demand_format("bilan-2016.pdf", 2016) == "pdf"
+    assert on_demand_format("bilan-2016.md", 2016) == "md"
+    assert on_demand_format("donnees/actions.csv", 2016) == "data"
+    assert on_demand_format("bilan-2015.pdf", 2016) is None
+    assert on_demand_format("index.html", 2016) is None
+
+
+# --- What a rebuild leaves --------------------------------------------------------------
+
+
+def test_the_script_is_the_only_change() -> None:
+    page = b"<html><body><p>a</p></body>\n</html>\n"
+    served = inject(page, 7, 2016)
+    tag = b'<script src="/_apercu/apercu.js" data-version="7" data-annee="2016"></script>\n'
+    assert served == b"<html><body><p>a</p>" + tag + b"</body>\n</html>\n"
+    assert served.replace(tag, b"") == page
+    assert inject(b"<p>sans body</p>", 7, 2016) == b"<p>sans body</p>" + tag
+
+
+def test_rebuilds_show_the_errors_then_the_fixed_page(data: Path, tmp_path: Path) -> None:
+    preview = Preview(2016, data, None, tmp_path / "apercu")
+    first = preview.build()
+    assert first.ok and first.version == 1
+    assert preview.state() == {"version": 1, "construction": False, "erreurs": [], "probleme": None}
+
+    add_strong_point(data, "Première modification visible")
+    assert preview.build([f"data/actions/{FICHE}.yaml"]).ok
+    status, body, kind = preview.page(PAGE)
+    assert (status, kind) == (200, "text/html")
+    assert "Première modification visible" in body.decode()
+
+    line, column = break_state(data)
+    broken = preview.build()
+    assert not broken.ok and broken.version == 3
+    state = preview.state()
+    assert state["version"] == 3
+    [error] = state["erreurs"]
+    assert error["lieu"] == f"{data.as_posix()}/actions/{FICHE}.yaml:{line}:{column}"
+    assert error["code"] == "S004"
+    assert error["conseil"] == "vouliez-vous dire « en-cours » ?"
+    # The last page that built is still served, under the dialog.
+    assert preview.page(PAGE)[1] == body.replace(b'data-version="2"', b'data-version="3"')
+
+    fix_state(data)
+    assert preview.build().ok
+    assert preview.state()["erreurs"] == []
+    assert preview.state()["version"] == 4
+
+
+def test_served_pages_are_the_built_ones(data: Path, tmp_path: Path) -> None:
+    """After rebuilds with warm templates and the build cache, every page served is, but
+    for the script, the page a fresh `bilan build` writes."""
+    preview = Preview(2016, data, None, tmp_path / "apercu")
+    preview.build()
+    add_strong_point(data, "Une phrase de plus")
+    preview.build()
+    fresh = build(
+        BuildOptions(
+            year=2016, data=data, out=tmp_path / "neuf", formats=frozenset({"html"}), cache=False
+        )
+    )
+    names = sorted(p.relative_to(fresh.target).as_posix() for p in fresh.target.rglob("*.*"))
+    assert PAGE in names and "index.html" in names
+    for name in names:
+        status, body, _kind = preview.page(name)
+        expected = (fresh.target / name).read_bytes()
+        if name.endswith(".html"):
+            expected = inject(expected, 2, 2016)
+        assert (status, body) == (200, expected), name
+
+
+def test_pages_outside_the_output_are_refused(data: Path, tmp_path: Path) -> None:
+    preview = Preview(2016, data, None, tmp_path / "apercu")
+    preview.build()
+    for name in ("../data/communes.yaml", "actions/../../x", ".bilan-cache/fiches.jsonl", "nulle"):
+        status, body, _kind = preview.page(name)
+        assert status == 404, name
+        assert b"/_apercu/apercu.js" in body  # the page comes once it exists
+    assert preview.page("")[0] == 200  # index.html
+
+
+def test_an_output_on_demand_keeps_the_version(data: Path, tmp_path: Path) -> None:
+    preview = Preview(2016, data, None, tmp_path / "apercu")
+    preview.build()
+    assert preview.file("bilan-2016.md") is None  # the preview builds the site only
+    assert preview.build(extra="md").ok
+    markdown = preview.file("bilan-2016.md")
+    assert markdown is not None and markdown.startswith(b"# ")
+    assert preview.build(extra="data").ok
+    assert preview.file("donnees/actions.csv") is not None
+    assert preview.file("bilan-2016.md") == markdown  # kept, although not in the last build
+    assert preview.file("index.html") is not None
+    assert preview.state()["version"] == 1
+    add_strong_point(data, "Après la construction à la demande")
+    assert preview.build().ok
+    assert preview.file("bilan-2016.md") is None  # out of date: built again when asked
+
+
+def test_a_broken_template_is_shown(data: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "gabarits"
+    templates.mkdir()
+    (templates / "action.html.j2").write_text("{% if %}\n", "utf-8")
+    preview = Preview(2016, data, templates, tmp_path / "apercu")
+    assert not preview.build().ok
+    problem = preview.state()["probleme"]
+    assert problem["message"].startswith("gabarit ")
+    assert "action.html.j2, ligne 1" in problem["message"]
+    assert "corrigez le gabarit" in problem["conseil"]
+    (templates / "action.html.j2").unlink()
+    assert preview.build().ok  # the project's template again
+
+
+# --- The command ------------------------------------------------------------------------
+
+
+def test_a_busy_port_is_a_usage_error(data: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--data", str(data), "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"erreur : le port {port} n'est pas disponible sur 127.0.0.1" in result.output
+    assert f"--port {port + 1}" in result.output
+
+
+def test_a_missing_data_folder_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["serve", "--data", str(tmp_path / "nulle"), "--port", "0"])
+    assert result.exit_code == 2
+    assert "aucun rapport dans" in result.output and "--year" in result.output
+
+
+@dataclass
+class Served:
+    """A `bilan serve` process, its output read as it comes."""
+
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    address: str = ""
+
+    def read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self.changed:
+                self.lines.append(line)
+                self.changed.notify_all()
+
+    def wait_for(self, pattern: str) -> re.Match[str]:
+        """The first line that matches ``pattern``, once printed."""
+        with self.changed:
+            found: list[re.Match[str]] = []
+
+            def seen() -> bool:
+                found[:] = [m for m in (re.search(pattern, x) for x in self.lines) if m][:1]
+                return bool(found) or self.process.poll() is not None
+
+            self.changed.wait_for(seen, timeout=WAIT_S)
+        assert found, f"« {pattern} » attendu ; sortie :\n{''.join(self.lines)}"
+        return found[0]
+
+    def output(self) -> str:
+        with self.changed:
+            return "".join(self.lines)
+
+
+@pytest.fixture
+def served(data: Path) -> Iterator[Served]:
+    """`bilan serve` on a copy of the data, on a port the system chooses."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bilan", "serve", "--data", str(data), "--port", "0"],
+        cwd=data.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    running = Served(process)
+    threading.Thread(target=running.read, daemon=True).start()
+    running.address = running.wait_for(r"Aperçu : (http://127\.0\.0\.1:[0-9]+/)").group(1)
+    yield running
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def events(address: str) -> Iterator[dict[str, object]]:
+    """The states the preview sends, as they come."""
+    with urllib.request.urlopen(address + "_apercu/evenements", timeout=WAIT_S) as stream:
+        for line in stream:
+            if line.startswith(b"data: "):
+                yield json.loads(line[6:])
+
+
+def next_state(states: Iterator[dict[str, object]], version: int) -> dict[str, object]:
+    """The first finished build from ``version`` on."""
+    return next(s for s in states if s["version"] >= version and not s["construction"])
+
+
+def test_the_command_serves_watches_and_stops_on_ctrl_c(served: Served, data: Path) -> None:
+    with urllib.request.urlopen(served.address + PAGE) as answer:
+        page = answer.read()
+        assert answer.headers["Cache-Control"] == "no-store"
+    assert page.count(b"/_apercu/apercu.js") == 1
+    with pytest.raises(urllib.error.HTTPError) as refused:  # another name for 127.0.0.1
+        urllib.request.urlopen(
+            urllib.request.Request(served.address, headers={"Host": "exemple.fr"})
+        )
+    assert refused.value.code == 400
+
+    states = events(served.address)
+    assert next_state(states, 1)["erreurs"] == []
+    # Vim's way of saving: a test file, the old file renamed to a backup, the new one
+    # written, the backup removed; none of the editor's files reaches the report.
+    path = fiche_path(data)
+    (path.parent / "4913").write_text("")
+    (path.parent / "4913").unlink()
+    backup = path.with_name(path.name + "~")
+    text = path.read_text("utf-8")
+    path.rename(backup)
+    path.write_text(text.replace("    points_forts:\n", "    points_forts:\n      - Vim\n", 1))
+    backup.unlink()
+    state = next_state(states, 2)
+    assert state["erreurs"] == [] and state["probleme"] is None
+    # An atomic save: a hidden temporary file renamed over the fiche.
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(path.read_text("utf-8").replace("Vim", "Sauvegarde atomique"))
+    os.replace(temporary, path)
+    later = next_state(states, int(str(state["version"])) + 1)
+    assert later["erreurs"] == []
+    with urllib.request.urlopen(served.address + PAGE) as answer:
+        assert b"Sauvegarde atomique" in answer.read()
+    served.wait_for(rf"Site à jour en [0-9]+,[0-9]+ s \(.*{FICHE}\.yaml\)\.")
+
+    served.process.send_signal(signal.SIGINT)  # Ctrl-C, an event stream still open
+    assert served.process.wait(timeout=WAIT_S) == 0
+    served.wait_for("Aperçu arrêté.")
+    assert "Traceback" not in served.output()
+    port = int(served.address.rsplit(":", 1)[1].strip("/"))
+    listen(port).close()  # released: the next preview can listen there
+    left = sorted(p.relative_to(data).as_posix() for p in data.rglob("*"))
+    assert left == sorted(p.relative_to(DATA).as_posix() for p in DATA.rglob("*"))
+
+
+def test_the_terminal_shows_errors_as_validate_does(served: Served, data: Path) -> None:
+    line, column = break_state(data)
+    served.wait_for(rf"actions/{FICHE}\.yaml:{line}:{column}: erreur S004: valeur « en cours »")
+    served.wait_for(r"    Conseil : vouliez-vous dire « en-cours » \?")
+    served.wait_for(r"Site non mis à jour \(.*\) : 1 erreur ; la page montre la dernière")
+    fix_state(data)
+    served.wait_for(rf"Site à jour en .* \(.*{FICHE}\.yaml\)\.")
+
+
+# --- In the browser ---------------------------------------------------------------------
+
+
+def test_the_page_follows_the_edits_in_chromium(served: Served, data: Path) -> None:
+    executable = chromium_path()
+    require(AXE.is_file(), "node_modules/axe-core (lancez npm ci)")
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            page = browser.new_page()
+            page.route(
+                re.compile(r"^(?!http://127\.0\.0\.1:)"), lambda route: route.abort()
+            )  # nothing from outside
+            page.goto(served.address + PAGE)
+            expect(page.get_by_role("status")).to_have_text(
+                "Aperçu en direct", timeout=WAIT_S * 1000
+            )
+
+            add_strong_point(data, "Texte ajouté dans l'éditeur")
+            expect(page.get_by_text("Texte ajouté dans l'éditeur")).to_be_visible(
+                timeout=WAIT_S * 1000
+            )
+
+            line, column = break_state(data)
+            dialog = page.get_by_role("alertdialog")
+            expect(dialog).to_be_visible(timeout=WAIT_S * 1000)
+            expect(dialog).to_have_accessible_name("Le rapport n'a pas pu être mis à jour")
+            expect(dialog).to_contain_text(f"actions/{FICHE}.yaml:{line}:{column}")
+            expect(dialog).to_contain_text("Conseil : vouliez-vous dire « en-cours » ?")
+            expect(dialog.get_by_role("button", name="Fermer")).to_be_focused()
+            # The last page that built stays underneath.
+            expect(page.get_by_text("Texte ajouté dans l'éditeur")).to_be_attached()
+            page.add_script_tag(path=str(AXE))
+            found = page.evaluate(
+                "async () => (await axe.run(document.querySelector('dialog'), "
+                "{runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})).violations"
+                ".map(v => v.id + ': ' + v.help)"
+            )
+            assert found == []
+
+            fix_state(data)
+            expect(dialog).to_be_hidden(timeout=WAIT_S * 1000)
+            expect(page.get_by_text("Texte ajouté dans l'éditeur")).to_be_visible()
+            expect(page.get_by_role("status")).to_have_text("Aperçu en direct")
+        finally:
+            browser.close()
+
+
+def test_the_script_is_shipped() -> None:
+    """The script the pages load is package data, there for a regular install too."""
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    assert re.search(r'\[tool\.setuptools\.package-data\]\nbilan = \["apercu\.js"\]', pyproject)
+
+
+def test_an_output_that_fails_on_demand_leaves_the_site_alone(data: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "gabarits"
+    templates.mkdir()
+    (templates / "bilan.md.j2").write_text("{{ inconnu }}\n", "utf-8")
+    preview = Preview(2016, data, templates, tmp_path / "apercu")
+    assert preview.build().ok
+    failed = preview.build(extra="md")
+    assert failed.problem is not None and "inconnu" in failed.problem.message
+    assert preview.state()["probleme"] is None and preview.state()["version"] == 1
+    assert preview.page(PAGE)[0] == 200
