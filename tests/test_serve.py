@@ -166,10 +166,16 @@ def test_rebuilds_show_the_errors_then_the_fixed_page(data: Path, tmp_path: Path
     preview = Preview(2016, data, None, tmp_path / "apercu")
     first = preview.build()
     assert first.ok and first.version == 1
-    assert preview.state() == {"version": 1, "construction": False, "erreurs": [], "probleme": None}
+    assert preview.state() == {
+        "version": 1,
+        "mise_en_page": 1,
+        "construction": False,
+        "erreurs": [],
+        "probleme": None,
+    }
 
     add_strong_point(data, "Première modification visible")
-    assert preview.build([f"data/actions/{FICHE}.yaml"]).ok
+    assert preview.build([str(fiche_path(data))]).ok
     status, body, kind = preview.page(PAGE)
     assert (status, kind) == (200, "text/html")
     assert "Première modification visible" in body.decode()
@@ -190,6 +196,21 @@ def test_rebuilds_show_the_errors_then_the_fixed_page(data: Path, tmp_path: Path
     assert preview.build().ok
     assert preview.state()["erreurs"] == []
     assert preview.state()["version"] == 4
+    assert preview.state()["mise_en_page"] == 1  # the pages change their content only
+
+
+def test_a_change_of_the_templates_reloads_whole_pages(data: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "gabarits"
+    templates.mkdir()
+    preview = Preview(2016, data, templates, tmp_path / "apercu")
+    preview.build()
+    add_strong_point(data, "Une phrase")
+    preview.build([str(fiche_path(data))])
+    style = templates / "style.css"
+    style.write_text("body { color: #000; }\n", "utf-8")
+    assert preview.build([str(style)]).ok
+    assert preview.state()["mise_en_page"] == 3
+    assert preview.page("style.css")[1] == b"body { color: #000; }\n"
 
 
 def test_served_pages_are_the_built_ones(data: Path, tmp_path: Path) -> None:
@@ -418,10 +439,12 @@ def test_the_page_follows_the_edits_in_chromium(served: Served, data: Path) -> N
                 "Aperçu en direct", timeout=WAIT_S * 1000
             )
 
+            page.evaluate("window.scrollTo(0, 300)")
             add_strong_point(data, "Texte ajouté dans l'éditeur")
-            expect(page.get_by_text("Texte ajouté dans l'éditeur")).to_be_visible(
+            expect(page.get_by_text("Texte ajouté dans l'éditeur")).to_be_attached(
                 timeout=WAIT_S * 1000
             )
+            assert page.evaluate("window.scrollY") == 300  # the content in place: not at the top
 
             line, column = break_state(data)
             dialog = page.get_by_role("alertdialog")

@@ -1,11 +1,12 @@
 // bilan serve: the script the preview adds to each page it serves (never to the built site).
-// It listens to the preview's events: after a rebuild it reloads the page; while the data has
+// It listens to the preview's events: after a rebuild it shows the new page; while the data has
 // errors it shows them in a modal dialog over the last page that built. Every element is made
 // with textContent, never from HTML: nothing typed in the data can run here.
 (() => {
   "use strict";
+  const SCRIPT = "/_apercu/apercu.js";
   const { version, annee } = document.currentScript.dataset;
-  const shown = Number(version);
+  let shown = Number(version);
   const NAME = "bilan-apercu";
   const STYLE = `
 .${NAME}-barre { position: fixed; right: 0.5rem; bottom: 0.5rem; z-index: 2147483000;
@@ -40,9 +41,13 @@
   document.head.append(make("style", {}, STYLE));
   const status = make("p", { role: "status" }, "Aperçu en direct");
   const pdf = make("a", { href: `/bilan-${annee}.pdf` }, "Version PDF");
-  document.body.append(
-    make("aside", { class: `${NAME}-barre`, "aria-label": "Aperçu de bilan serve" }, status, pdf),
+  const bar = make(
+    "aside",
+    { class: `${NAME}-barre`, "aria-label": "Aperçu de bilan serve" },
+    status,
+    pdf,
   );
+  document.body.append(bar);
 
   const title = make("h2", { id: `${NAME}-titre` }, "Le rapport n'a pas pu être mis à jour");
   const summary = make("p", { id: `${NAME}-resume` });
@@ -96,20 +101,48 @@
     if (!dialog.open && dismissed !== state.version) dialog.showModal();
   }
 
-  const events = new EventSource("/_apercu/evenements");
-  events.addEventListener("etat", (event) => {
-    const state = JSON.parse(event.data);
+  // The new page's content in place of the old one: no new request for the style sheet and
+  // this script, no new connection, the scroll position kept (a full reload costs the
+  // browser more than the rebuild). A change of the templates (which may change the head,
+  // the style sheet) or a restarted preview reloads the whole page.
+  async function refresh(state) {
+    if (state.version < shown || state.mise_en_page > shown) {
+      location.reload();
+      return;
+    }
+    const answer = await fetch(location.href, { cache: "no-store" });
+    if (!answer.ok) {
+      location.reload(); // the page is gone: the preview says so
+      return;
+    }
+    const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
+    for (const old of fresh.querySelectorAll(`script[src="${SCRIPT}"]`)) old.remove();
+    document.title = fresh.title;
+    const body = document.adoptNode(fresh.body);
+    body.append(bar, dialog);
+    document.body.replaceWith(body);
+    shown = state.version;
+  }
+
+  function handle(state) {
     current = state.version;
     if (state.construction) {
       status.textContent = "Mise à jour…";
-    } else if (state.erreurs.length > 0 || state.probleme) {
-      show(state);
-    } else if (state.version !== shown) {
-      events.close();
-      location.reload();
-    } else {
-      status.textContent = "Aperçu en direct";
-      if (dialog.open) dialog.close();
+      return undefined;
     }
+    if (state.erreurs.length > 0 || state.probleme) {
+      show(state);
+      return undefined;
+    }
+    if (dialog.open) dialog.close();
+    status.textContent = "Aperçu en direct";
+    return state.version === shown ? undefined : refresh(state);
+  }
+
+  let queue = Promise.resolve();
+  const events = new EventSource("/_apercu/evenements");
+  events.addEventListener("etat", (event) => {
+    const state = JSON.parse(event.data);
+    queue = queue.then(() => handle(state)).catch(() => location.reload());
   });
 })();

@@ -10,8 +10,9 @@ once and the build cache of the previous build, so that only what changed is ren
 
 Each served page is the built page with one ``<script>`` added before ``</body>``
 (``apercu.js``): it listens to the server's events (Server-Sent Events) and reloads the page
-after a rebuild, or shows the data's errors in a dialog (file:line:column, message, hint)
-over the last page that built, until they are fixed.
+after a rebuild (its content in place, or the whole page after a change of the templates),
+or shows the data's errors in a dialog (file:line:column, message, hint) over the last page
+that built, until they are fixed.
 """
 
 from __future__ import annotations
@@ -127,6 +128,9 @@ class Preview:
         self.warm = WarmTemplates()
         self.last = Outcome(0, 0.0)
         self.building = False
+        self.layout = 1
+        """The last version built after a change outside the data (the templates): a page
+        shown before it reloads whole, the others only their content."""
         self.on_demand: dict[str, bytes] = {}
         """The outputs built on demand (PDF, Markdown, open data) for the current site."""
 
@@ -169,6 +173,9 @@ class Preview:
         outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - start)
         if extra is None:
             self.last = outcome
+            data = self.data.resolve()
+            if any(not Path(p).resolve().is_relative_to(data) for p in outcome.changed):
+                self.layout = version
         return outcome
 
     def state(self) -> dict[str, Any]:
@@ -178,6 +185,7 @@ class Preview:
         problem = last.problem
         return {
             "version": last.version,
+            "mise_en_page": self.layout,
             "construction": self.building,
             "erreurs": [
                 {
@@ -311,7 +319,7 @@ async def watch(
     hub: Hub,
     stop: asyncio.Event,
     told: Callable[[Outcome], None],
-    step_ms: int = 50,
+    step_ms: int = 30,
 ) -> None:
     """Rebuild after each burst of changes (events closer than ``step_ms`` are one burst,
     an editor's save is several) until ``stop``; a change made during a build comes in
