@@ -10,7 +10,7 @@ YEAR ?= 2016
 # Debian packages WeasyPrint needs for the PDF (Pango, HarfBuzz, fonts).
 PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2
 
-.PHONY: install node system-packages validate report test bench lint typecheck golden schemas clean
+.PHONY: install node system-packages validate report test bench lint typecheck golden schemas docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,8 +58,13 @@ golden: install
 
 ## schemas: regenerate the JSON Schemas that editors use (schemas/), from the models
 schemas: install
-	$(BIN)/bilan schema fiche --out schemas/fiche.schema.json
-	$(BIN)/bilan schema communes --out schemas/communes.schema.json
+	for model in fiche bilan communes projet; do \
+		$(BIN)/bilan schema $$model --out schemas/$$model.schema.json || exit 1; done
+
+## docs: regenerate docs/diagnostics.md from the catalogue of codes (src/bilan/catalogue.py
+## and the rules' docstrings); a test fails while it is stale
+docs: install
+	$(BIN)/python -m bilan.catalogue_doc docs/diagnostics.md
 
 ## bench: time validate and build on 27, 1,000 and 10,000 fiches (docs/performance.md)
 bench: install

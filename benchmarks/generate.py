@@ -2,9 +2,10 @@
 
 The fiches look like the real ones (data/actions/): French text folded over several lines,
 Markdown lists inside items, quarterly calendars (one row or one per expected result),
-indicators whose value appears in their text, references to the communes, and several
-reported years. The communes and the 2016 narrative are copied from the repository, so the
-generated folder validates without error. The same seed gives the same bytes.
+indicators whose value appears in their text, references to the communes; each with its
+2016 bilan (data/rapports/2016/bilans/). The project's configuration, the communes and the
+2016 narrative are copied from the repository, so the generated folder validates without
+error. The same seed gives the same bytes.
 
 Also writes, for the rendering peer, an MkDocs site with one Markdown page per fiche.
 
@@ -297,7 +298,8 @@ def slug(text: str) -> str:
 
 
 def fiches(count: int, seed: int, communes: dict[str, str]) -> list[dict[str, Any]]:
-    """``count`` fiches as plain data (``communes``: id → name), in file-name order."""
+    """``count`` fiches as plain data (``communes``: id → name), in file-name order, each
+    with its 2016 bilan under ``bilan`` (see :func:`files_of`)."""
     rng = random.Random(seed)
     commune_ids = sorted(communes)
     groups = _actions(count, rng)
@@ -318,7 +320,6 @@ def fiches(count: int, seed: int, communes: dict[str, str]) -> list[dict[str, An
         numbers = "-".join(f"{n:05d}" for _k, n in group)
         ident = f"{'e' if kind == 'existante' else 'p'}{numbers}-{slug(actions[0]['titre'])}"
         results = rng.randint(1, 4)
-        years = range(YEAR - rng.choice((0, 0, 1, 2)), YEAR + 1)
         out.append(
             {
                 "id": ident,
@@ -326,7 +327,7 @@ def fiches(count: int, seed: int, communes: dict[str, str]) -> list[dict[str, An
                 "actions": actions,
                 "objectifs": [_objective(rng) for _ in range(rng.randint(2, 4))],
                 "resultats_attendus": [_objective(rng) for _ in range(results)],
-                "bilans": {year: _report(rng, year, results, commune_ids) for year in years},
+                "bilan": _report(rng, YEAR, results, commune_ids),
             }
         )
     return out
@@ -388,9 +389,21 @@ def _emit(value: Any, indent: int) -> list[str]:
     return lines
 
 
-def to_yaml(fiche: dict[str, Any]) -> str:
-    header = "# yaml-language-server: $schema=../../schemas/fiche.schema.json"
-    return "\n".join([header, *_emit(fiche, 0)]) + "\n"
+SCHEMA_LINES = {
+    "fiche": "# yaml-language-server: $schema=../../schemas/fiche.schema.json",
+    "bilan": "# yaml-language-server: $schema=../../../../schemas/bilan.schema.json",
+}
+"""The first line of each kind of file, naming its schema relative to the file."""
+
+
+def files_of(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A generated fiche → its file (data/actions/) and its 2016 bilan's."""
+    fiche = {k: v for k, v in item.items() if k != "bilan"}
+    return fiche, {"fiche": item["id"], **item["bilan"]}
+
+
+def to_yaml(value: dict[str, Any], kind: str = "fiche") -> str:
+    return "\n".join([SCHEMA_LINES[kind], *_emit(value, 0)]) + "\n"
 
 
 # --- The same fiches as MkDocs pages (the rendering peer) ------------------------------
@@ -401,12 +414,11 @@ def _items(items: list[str], numbered: bool) -> list[str]:
     return [bullet + textwrap.indent(i.strip(), " " * len(bullet)).lstrip() for i in items]
 
 
-def to_markdown(fiche: dict[str, Any]) -> str:
-    """A fiche as one Markdown page, with what our HTML page shows."""
+def to_markdown(fiche: dict[str, Any], report: dict[str, Any]) -> str:
+    """A fiche and its bilan as one Markdown page, with what our HTML page shows."""
     lines = [f"# {fiche['titre']}", "", "## 1. Le projet", "", "Rappel des objectifs :", ""]
     lines += _items(fiche.get("objectifs", []), True)
     lines += ["", "Résultats attendus :", "", *_items(fiche.get("resultats_attendus", []), True)]
-    report = fiche["bilans"][YEAR]
     calendar = report.get("calendrier")
     if calendar is None:
         return "\n".join([*lines, "", report.get("sans_fiche", "")]) + "\n"
@@ -432,9 +444,9 @@ def to_markdown(fiche: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_mkdocs(target: Path, items: list[dict[str, Any]]) -> None:
-    """An MkDocs site with the same pages: an index and one page per fiche (not in the nav,
-    as our pages are linked from the index only)."""
+def write_mkdocs(target: Path, items: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """An MkDocs site with the same pages: an index and one page per fiche and its bilan
+    (not in the nav, as our pages are linked from the index only)."""
     docs = target / "docs" / "actions"
     docs.mkdir(parents=True)
     (target / "mkdocs.yml").write_text(
@@ -442,10 +454,10 @@ def write_mkdocs(target: Path, items: list[dict[str, Any]]) -> None:
         "validation:\n  omitted_files: ignore\n  not_in_nav: ignore\n",
         encoding="utf-8",
     )
-    links = "\n".join(f"- [{f['titre']}](actions/{f['id']}.md)" for f in items)
+    links = "\n".join(f"- [{f['titre']}](actions/{f['id']}.md)" for f, _ in items)
     (target / "docs" / "index.md").write_text(f"# Bilan 2016\n\n{links}\n", encoding="utf-8")
-    for fiche in items:
-        (docs / f"{fiche['id']}.md").write_text(to_markdown(fiche), encoding="utf-8")
+    for fiche, report in items:
+        (docs / f"{fiche['id']}.md").write_text(to_markdown(fiche, report), encoding="utf-8")
 
 
 def read_communes(path: Path) -> dict[str, str]:
@@ -459,11 +471,18 @@ def generate(count: int, target: Path, seed: int = 2016) -> None:
         shutil.rmtree(target)
     data = target / "data"
     (data / "actions").mkdir(parents=True)
-    shutil.copy(REAL_DATA / "communes.yaml", data / "communes.yaml")
-    shutil.copytree(REAL_DATA / "rapports", data / "rapports")
-    items = fiches(count, seed, read_communes(data / "communes.yaml"))
-    for fiche in items:
-        (data / "actions" / f"{fiche['id']}.yaml").write_text(to_yaml(fiche), encoding="utf-8")
+    for name in ("communes.yaml", "bilan.yaml"):
+        shutil.copy(REAL_DATA / name, data / name)
+    year = data / "rapports" / str(YEAR)
+    shutil.copytree(
+        REAL_DATA / "rapports" / str(YEAR), year, ignore=shutil.ignore_patterns("bilans")
+    )
+    (year / "bilans").mkdir()
+    items = [files_of(f) for f in fiches(count, seed, read_communes(data / "communes.yaml"))]
+    for fiche, report in items:
+        name = f"{fiche['id']}.yaml"
+        (data / "actions" / name).write_text(to_yaml(fiche), encoding="utf-8")
+        (year / "bilans" / name).write_text(to_yaml(report, "bilan"), encoding="utf-8")
     write_mkdocs(target / "mkdocs", items)
 
 

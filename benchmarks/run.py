@@ -20,6 +20,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -108,8 +109,13 @@ def prepare(size: int) -> Path:
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(ROOT / "data", target / "data")
+        bilans = target / "data" / "rapports" / str(generate.YEAR) / "bilans"
+
+        def plain(path: Path) -> Any:
+            return yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader) if path.exists() else {}
+
         fiches = [
-            yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
+            (plain(path), plain(bilans / path.name))
             for path in sorted((target / "data" / "actions").glob("*.yaml"))
         ]
         generate.write_mkdocs(target / "mkdocs", fiches)
@@ -129,32 +135,33 @@ def reset(folder: Path) -> None:
         shutil.rmtree(folder)
 
 
-def middle_fiche(data: Path) -> Path:
-    files = sorted((data / "actions").glob("*.yaml"))
-    return files[len(files) // 2]
+def middle_bilan(data: Path) -> Path:
+    """The 2016 bilan of the middle fiche (in file-name order) that has a calendar."""
+    files = sorted((data / "rapports" / str(generate.YEAR) / "bilans").glob("*.yaml"))
+    middle = len(files) // 2
+    return next(p for p in files[middle:] if "\ncalendrier:" in p.read_text("utf-8"))
 
 
 def edit_one_fiche(data: Path, round_: int) -> None:
-    """Change one sentence of the middle fiche, as a team would in a pull request."""
-    path = middle_fiche(data)
+    """Change one sentence of the middle fiche's bilan, as a team would in a pull request."""
+    path = middle_bilan(data)
     text = path.read_text("utf-8")
-    marker = "\nbilans:\n"
-    head, tail = text.split(marker, 1)
-    lines = [line for line in head.split("\n") if not line.startswith("# benchmark")]
-    lines.append(f"# benchmark: modification {round_}")
-    head = "\n".join(lines)
-    tail = tail.replace("points_forts:\n", f"points_forts:\n      - Modification n° {round_}\n", 1)
-    path.write_text(head + marker + tail, "utf-8")
+    lines = [line for line in text.split("\n") if not line.startswith("# benchmark")]
+    text = "\n".join([lines[0], f"# benchmark: modification {round_}", *lines[1:]])
+    text = text.replace("points_forts:\n", f"points_forts:\n  - Modification n° {round_}\n", 1)
+    path.write_text(text, "utf-8")
 
 
 def edit_a_figure(data: Path) -> None:
-    """Change what the middle fiche says of the year (« etat: en-cours » ↔ « terminee »):
-    the consolidated figures change, hence their tables and the open data."""
-    path = middle_fiche(data)
-    head, year, tail = path.read_text("utf-8").partition("\n  2016:\n")
-    before, after = ("en-cours", "terminee") if "etat: en-cours" in tail else ("terminee", "en-cours")
-    assert year and f"etat: {before}" in tail, path
-    path.write_text(head + year + tail.replace(f"etat: {before}", f"etat: {after}", 1), "utf-8")
+    """Change what the middle fiche's bilan says of the year (« etat: en-cours » ↔
+    « terminee »): the consolidated figures change, hence their tables and the open data."""
+    path = middle_bilan(data)
+    text = path.read_text("utf-8")
+    before, after = (
+        ("en-cours", "terminee") if "\netat: en-cours" in text else ("terminee", "en-cours")
+    )
+    assert f"\netat: {before}" in text, path
+    path.write_text(text.replace(f"\netat: {before}", f"\netat: {after}", 1), "utf-8")
 
 
 SLOW = {"check-jsonschema", "build", "incremental", "incremental-figures", "mkdocs", "pdf"}

@@ -26,10 +26,9 @@ import yaml
 from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
-from bilan.build import InvalidData
-from bilan.buildcache import CACHE_DIR
 from bilan.cli import app
-from bilan.models import THEMES
+from bilan.errors import InvalidData
+from bilan.incremental import CACHE_DIR
 from tests.conftest import DATA
 from tests.golden import YEAR, build_report
 from tests.htmltree import Document, Element, parse
@@ -74,11 +73,24 @@ class SourceAction:
         return ("E" if self.type == "existante" else "P") + str(self.numero)
 
 
+def _plain(path: Path) -> Any:
+    return yaml.safe_load(path.read_text("utf-8"))
+
+
+THEMES = {t["id"]: t["libelle"] for t in _plain(DATA / "bilan.yaml")["vocabulaire"]["themes"]}
+"""The project's themes, in the order the report shows them."""
+
+
 def source_fiches(data: Path = DATA) -> list[dict[str, Any]]:
-    """Every fiche as plain YAML, in report order (existing first, by first action number)."""
-    fiches = [
-        yaml.safe_load(p.read_text("utf-8")) for p in sorted((data / "actions").glob("*.yaml"))
-    ]
+    """Every fiche as plain YAML, with its bilan of the year under ``bilan`` (empty when it
+    has none), in report order (existing first, by first action number)."""
+    bilans = data / "rapports" / str(YEAR) / "bilans"
+    fiches = []
+    for path in sorted((data / "actions").glob("*.yaml")):
+        fiche = _plain(path)
+        own = bilans / path.name
+        fiche["bilan"] = _plain(own) if own.exists() else {}
+        fiches.append(fiche)
 
     def order(fiche: dict[str, Any]) -> tuple[int, int]:
         return min((a["type"] != "existante", a["numero"]) for a in fiche["actions"])
@@ -94,7 +106,7 @@ def source_actions(data: Path = DATA) -> list[SourceAction]:
             a["titre"],
             tuple(a["themes"]),
             f["id"],
-            (f["bilans"].get(YEAR) or {}).get("etat"),
+            f["bilan"].get("etat"),
         )
         for f in source_fiches(data)
         for a in f["actions"]
@@ -103,7 +115,7 @@ def source_actions(data: Path = DATA) -> list[SourceAction]:
 
 
 def without_sheet(fiche: dict[str, Any]) -> bool:
-    return "sans_fiche" in (fiche["bilans"].get(YEAR) or {})
+    return "sans_fiche" in fiche["bilan"]
 
 
 def number(text: str) -> int:
@@ -259,10 +271,7 @@ def test_missing_templates_folder_is_a_usage_error(tmp_path: Path) -> None:
 def test_a_fiche_without_the_year_warns_and_the_report_says_so(
     real_data: Path, tmp_path: Path
 ) -> None:
-    path = real_data / "actions" / "p10-reseau-espaces-verts.yaml"
-    text = path.read_text("utf-8")
-    assert text.count(f"\n  {YEAR}:\n") == 1
-    path.write_text(text.replace(f"\n  {YEAR}:\n", f"\n  {YEAR - 1}:\n"), "utf-8")
+    (real_data / "rapports" / str(YEAR) / "bilans" / "p10-reseau-espaces-verts.yaml").unlink()
     code, _out, err = invoke(
         "build", "--year", str(YEAR), "--data", str(real_data), "--out", str(tmp_path / "out"),
         *FORMAT_ARGS,
@@ -288,7 +297,10 @@ def test_a_fiche_without_the_year_warns_and_the_report_says_so(
 def test_narrative_figures_follow_the_data(real_data: Path, tmp_path: Path) -> None:
     """Change the fiches, and the text of the report changes with them."""
     (real_data / "actions" / "p12-reseau-enseignement-musical.yaml").unlink()
-    path = real_data / "actions" / "p02-moyens-informatiques.yaml"
+    (
+        real_data / "rapports" / str(YEAR) / "bilans" / "p12-reseau-enseignement-musical.yaml"
+    ).unlink()
+    path = real_data / "rapports" / str(YEAR) / "bilans" / "p02-moyens-informatiques.yaml"
     text = path.read_text("utf-8")
     assert text.count("etat: en-cours") == 1
     path.write_text(text.replace("etat: en-cours", "etat: non-demarree"), "utf-8")
@@ -486,7 +498,7 @@ def test_the_two_actions_without_a_sheet_say_so(index: Document, report: Path) -
         for shown in (article, own):
             if without_sheet(fiche):
                 assert said in shown.text()
-                assert " ".join(fiche["bilans"][YEAR]["sans_fiche"].split()) in shown.text()
+                assert " ".join(fiche["bilan"]["sans_fiche"].split()) in shown.text()
                 assert not shown.find_all("table")
             else:
                 assert said not in shown.text()
@@ -507,11 +519,11 @@ def phase_text(cell: int | list[int] | None) -> str:
 
 
 def test_calendars_show_the_fiches_phases(report: Path) -> None:
-    meta = yaml.safe_load((DATA / "rapports" / str(YEAR) / "rapport.yaml").read_text("utf-8"))
+    meta = _plain(DATA / "rapports" / str(YEAR) / "rapport.yaml")
     first, last = quarter(meta["calendrier"]["debut"]), quarter(meta["calendrier"]["fin"])
     year_end = quarter(f"{YEAR}-T4") - first
     for fiche in source_fiches():
-        calendar = (fiche["bilans"].get(YEAR) or {}).get("calendrier")
+        calendar = fiche["bilan"].get("calendrier")
         if calendar is None:
             continue
         table = page(report / "actions" / f"{fiche['id']}.html").find("table", class_="calendrier")

@@ -123,16 +123,21 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def run_line(line: str, workspace: Path) -> int:
-    """Run one line of a CI script: ``bilan`` through the CLI runner (with a ``>``
-    redirection), anything else through the shell."""
+GITHUB_ENV = {"GITHUB_ACTIONS": "true", "CI": "true"}
+GITLAB_ENV = {"GITLAB_CI": "true", "CI": "true"}
+"""What each CI sets in every job (and bilan looks at)."""
+
+
+def run_line(line: str, workspace: Path, env: dict[str, str] | None = None) -> int:
+    """Run one line of a CI script, in the environment the CI gives it: ``bilan`` through
+    the CLI runner (with a ``>`` redirection), anything else through the shell."""
     words = bilan_words(line)
     if words is None:
         return subprocess.run(line, shell=True, cwd=workspace, check=False).returncode
     target = None
     if ">" in words:
         words, target = words[: words.index(">")], words[words.index(">") + 1]
-    result = runner.invoke(app, words, catch_exceptions=False)
+    result = runner.invoke(app, words, env=env, catch_exceptions=False)
     if target is not None:
         (workspace / target).write_text(result.stdout, encoding="utf-8")
     return 0 if "|| true" in line else result.exit_code
@@ -148,13 +153,17 @@ def test_commands_of_the_ci_examples_run(workspace: Path) -> None:
     github = list(commands(github_lines()))
     jobs = gitlab_jobs()
     gitlab = [line for name in ("validate", "build") for line in jobs[name]["script"]]
-    assert any("--format github" in line for line in github)
-    assert any("--format gitlab" in line for line in gitlab)
+    assert any(bilan_words(line) == ["validate"] for line in github)  # annotations: automatic
+    assert any(bilan_words(line) == ["validate"] for line in gitlab)  # Code Quality: automatic
     assert any("build" in line for line in github) and any("build" in line for line in gitlab)
     hooks = [
         entry for entry in hook_entries(HOOKS) + hook_entries(PRE_COMMIT) if bilan_words(entry)
     ]
-    for line in dict.fromkeys([*github, *gitlab, *hooks]):  # each command once
+    for line in dict.fromkeys(github):
+        assert run_line(line, workspace, GITHUB_ENV) == 0, line
+    for line in dict.fromkeys(gitlab):
+        assert run_line(line, workspace, GITLAB_ENV) == 0, line
+    for line in dict.fromkeys(hooks):
         assert run_line(line, workspace) == 0, line
 
     # GitHub uploads the report folder it names.
@@ -182,22 +191,31 @@ def test_code_quality_report_follows_gitlab_format(workspace: Path) -> None:
     """GitLab's required fields: description, check_name, fingerprint (unique), severity
     (info, minor, major, critical or blocker), location.path relative to the repository,
     location.lines.begin."""
-    actions = workspace / "data" / "actions"
+    data = workspace / "data"
     for name, old, wrong in (
-        ("p11-salles-de-spectacle.yaml", "objectifs:", "objectif:"),
-        ("p12-reseau-enseignement-musical.yaml", "phases: [1, 2, 2,", "phases: [2, 1, 2,"),
+        ("actions/p11-salles-de-spectacle.yaml", "objectifs:", "objectif:"),
+        (
+            "rapports/2016/bilans/p12-reseau-enseignement-musical.yaml",
+            "phases: [1, 2, 2,",
+            "phases: [2, 1, 2,",
+        ),
     ):
-        path = actions / name
+        path = data / name
         path.write_text(path.read_text("utf-8").replace(old, wrong), "utf-8")
-    result = runner.invoke(app, ["validate", "--format", "gitlab"])
-    assert result.exit_code == 1
-    issues = json.loads(result.stdout)
+    [validate] = [line for line in gitlab_jobs()["validate"]["script"] if bilan_words(line)]
+    report = workspace / gitlab_jobs()["validate"]["artifacts"]["reports"]["codequality"]
+    result = runner.invoke(app, bilan_words(validate), env=GITLAB_ENV)
+    assert result.exit_code == 1  # the job fails…
+    assert "S001" in result.stdout and not result.stdout.startswith("[")  # …with a readable log
+    issues = json.loads(report.read_text("utf-8"))  # and the report GitLab shows
+    explicit = runner.invoke(app, ["validate", "--format", "gitlab"], env=GITLAB_ENV)
+    assert json.loads(explicit.stdout) == issues  # the format, when asked, wins
     # S001 in p11, R005 in p12 (no R003: p11's actions are unknown, not missing).
     assert {issue["check_name"] for issue in issues} == {"S001", "R005"}
     for issue in issues:
         assert issue["description"]
         assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
-        assert issue["location"]["path"].startswith("data/actions")  # as in the repository
+        assert issue["location"]["path"].startswith("data/")  # as in the repository
         assert issue["location"]["lines"]["begin"] >= 1
     assert len({issue["fingerprint"] for issue in issues}) == len(issues)
     severities = {issue["check_name"]: issue["severity"] for issue in issues}

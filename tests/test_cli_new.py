@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from bilan.cli import app
 from bilan.dataset import load_dataset
 from bilan.skeleton import fiche_id, slug
+from bilan.vocabulary import default_vocabulary
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -51,7 +52,8 @@ def validate(data: Path, *args: str) -> tuple[int, str]:
     ],
 )
 def test_id_from_type_number_and_title(kind: str, number: int, title: str, expected: str) -> None:
-    assert fiche_id(kind, number, title) == expected
+    prefix = default_vocabulary().type_by_id[kind].prefixe
+    assert fiche_id(prefix, number, title) == expected
 
 
 def test_long_titles_are_cut_between_words() -> None:
@@ -69,14 +71,20 @@ def test_new_fiche_passes_validate_on_the_real_data(real_data: Path) -> None:
     )
     assert code == 0, err
     path = real_data / "actions" / "p13-reseau-thematique-sport.yaml"
-    assert path.is_file()
+    own = real_data / "rapports" / "2016" / "bilans" / "p13-reseau-thematique-sport.yaml"
+    assert path.is_file() and own.is_file()
     assert "p13-reseau-thematique-sport.yaml" in out
-    assert "bilan 2016" in out  # the latest year of data/rapports/
+    assert "Bilan 2016 créé" in out  # the latest year of data/rapports/
     assert "thème mis par défaut" in err
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# yaml-language-server: $schema=../../schemas/fiche.schema.json\n")
-    assert "\n  2016:\n" in text
+    assert "\nentree:" not in text  # 2016 is the first edition
     assert text.count("\n# ") >= 8  # every top-level field is explained
+    first = own.read_text(encoding="utf-8")
+    assert first.startswith(
+        "# yaml-language-server: $schema=../../../../schemas/bilan.schema.json\n"
+    )
+    assert "\nfiche: p13-reseau-thematique-sport\n" in first
     code, report = validate(real_data, "--strict")
     assert code == 0, report
     assert "aucun problème" in report
@@ -95,21 +103,23 @@ def test_new_fiche_is_valid_for_the_json_schema(real_data: Path) -> None:
         "interventions-techniques",
     )
     path = real_data / "actions" / "e16-fourriere.yaml"
+    own = real_data / "rapports" / "2016" / "bilans" / "e16-fourriere.yaml"
     assert "themes: [interventions-techniques]" in path.read_text(encoding="utf-8")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "check_jsonschema",
-            "--schemafile",
-            str(ROOT / "schemas" / "fiche.schema.json"),
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout
+    for schema, file in (("fiche", path), ("bilan", own)):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "check_jsonschema",
+                "--schemafile",
+                str(ROOT / "schemas" / f"{schema}.schema.json"),
+                str(file),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout
 
 
 def test_title_with_quotes_colons_and_hash_is_kept_as_typed(real_data: Path) -> None:
@@ -161,14 +171,15 @@ def test_default_year_without_reports_is_the_current_year(tmp_path: Path) -> Non
     data.mkdir()
     code, out, err = new(data, "-t", "existante", "-n", "1", "--titre", "Première")
     assert code == 0, err
-    assert f"bilan {datetime.date.today().year}" in out
+    assert "Fiche créée" in out
+    assert f"le bilan {datetime.date.today().year} de la fiche n'est pas créé" in err
     assert (data / "actions" / "e01-premiere.yaml").is_file()
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-t", "autre", "-n", "1", "--titre", "X"], "valeur invalide pour '--type'"),
+        (["-t", "autre", "-n", "1", "--titre", "X"], "type d'action inconnu « autre »"),
         (
             ["-t", "existante", "-n", "0", "--titre", "X"],
             "'--numero' / '-n' : la valeur doit être au moins 1",

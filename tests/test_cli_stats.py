@@ -10,9 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.dataset import load_dataset
-from bilan.figures import compute
-from bilan.render import number
+from bilan.french import number
+from bilan.validate import validate_data
 from tests.conftest import DATA
 
 runner = CliRunner()
@@ -25,9 +24,7 @@ def stats(*args: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def figures() -> dict[str, Any]:
-    dataset, _ = load_dataset(DATA)
-    assert dataset.communes is not None
-    return compute([item.fiche for item in dataset.fiches], dataset.communes, 2016)
+    return validate_data(DATA, years=[2016]).figures[2016]
 
 
 def test_json_has_the_keys_of_the_issue(figures: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from tests.conftest import DATA, DataMaker, fiche
+from tests.conftest import DATA, DataMaker, bilan, fiche
 
 runner = CliRunner()
 
@@ -35,11 +35,11 @@ def test_text_format_shows_location_source_line_caret_and_hint(make_data: DataMa
     assert lines[1] == "    objectif:"
     assert lines[2] == "    ^"
     assert lines[3] == "    Conseil : vouliez-vous dire « objectifs » ?"
-    assert lines[-1] == "2 fichiers vérifiés : 1 erreur, 0 avertissement."
+    assert lines[-1] == "5 fichiers vérifiés : 1 erreur, 0 avertissement."
 
 
 def test_json_format(make_data: DataMaker) -> None:
-    data = make_data({"e01-test.yaml": fiche(phases="[1, 3, 2]")})
+    data = make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": bilan(phases="[1, 3, 2]")})
     code, out, _ = invoke("validate", "--data", str(data), "--format", "json")
     assert code == 0
     payload = json.loads(out)
@@ -48,14 +48,14 @@ def test_json_format(make_data: DataMaker) -> None:
     [diag] = payload["diagnostics"]
     assert (diag["code"], diag["line"], diag["column"], diag["severity"]) == (
         "R005",
-        17,
-        22,
+        5,
+        18,
         "avertissement",
     )
 
 
 def test_strict_makes_warnings_fail(make_data: DataMaker) -> None:
-    data = make_data({"e01-test.yaml": fiche(phases="[1, 3, 2]")})
+    data = make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": bilan(phases="[1, 3, 2]")})
     assert invoke("validate", "--data", str(data))[0] == 0
     assert invoke("validate", "--data", str(data), "--strict")[0] == 1
 

@@ -1,31 +1,36 @@
-"""docs/diagnostics.md documents every diagnostic code, and no other."""
+"""docs/diagnostics.md is the catalogue's page, up to date: every code once, and no other."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 
-from bilan.diagnostics import CODES
+from bilan.catalogue import CATALOGUE
+from bilan.catalogue_doc import render
 from tests.conftest import ROOT
 
 DOC = ROOT / "docs" / "diagnostics.md"
-ROW = re.compile(r"^\|\s*([A-Z]\d{3})\s*\|", re.MULTILINE)
+HEADING = re.compile(r"^### ([A-Z]\d{3}) — ", re.MULTILINE)
 
 
-def documented_codes() -> list[str]:
-    return ROW.findall(DOC.read_text(encoding="utf-8"))
+def test_page_is_up_to_date() -> None:
+    assert DOC.read_text(encoding="utf-8") == render(), (
+        "docs/diagnostics.md est périmé : lancez « make docs »"
+    )
 
 
-def test_every_code_has_a_row() -> None:
-    missing = sorted(set(CODES) - set(documented_codes()))
-    assert not missing, f"codes absents de {DOC.name} : {missing}"
+def test_every_code_has_one_section_and_no_other() -> None:
+    documented = Counter(HEADING.findall(render()))
+    assert sorted(documented) == sorted(CATALOGUE)
+    assert all(count == 1 for count in documented.values())
 
 
-def test_doc_lists_no_unknown_code() -> None:
-    unknown = sorted(set(documented_codes()) - set(CODES))
-    assert not unknown, f"codes de {DOC.name} absents de CODES : {unknown}"
+def test_page_names_the_commands_that_exist() -> None:
+    page = render()
+    assert "n'existe pas dans la version actuelle" not in page
+    assert "bilan new" in page and "bilan stats --year 2016 --format json" in page
 
 
-def test_each_code_has_one_row() -> None:
-    repeated = sorted(code for code, n in Counter(documented_codes()).items() if n > 1)
-    assert not repeated, f"codes décrits plusieurs fois : {repeated}"
+def test_page_links_to_the_hand_written_section() -> None:
+    assert "## Erreurs de saisie courantes" in render()
+    assert "(erreurs-de-saisie.md)" in render()

@@ -1,4 +1,4 @@
-"""bilan.figures.compute on small hand-made fiches: each rule of the consolidated figures."""
+"""bilan.figures on small hand-made fiches and bilans: each rule of the consolidated figures."""
 
 from __future__ import annotations
 
@@ -6,32 +6,34 @@ from typing import Any
 
 import pytest
 
-from bilan.dataset import load_dataset
 from bilan.diagnostics import errors
-from bilan.figures import compute
 from bilan.opendata import rows
-from tests.conftest import DataMaker, fiche
-
-YEAR = 2016
-DEFAULT_PHASES = "[1, 2, 3, 4]"
+from bilan.validate import validate_data
+from tests.conftest import YEAR, DataMaker, bilan, fiche
 
 
-def figures_of(make_data: DataMaker, files: dict[str, str | bytes]) -> dict[str, Any]:
-    dataset, diagnostics = load_dataset(make_data(files))
-    assert errors(diagnostics) == []
-    assert dataset.communes is not None
-    return compute([item.fiche for item in dataset.fiches], dataset.communes, YEAR)
+def figures_of(
+    make_data: DataMaker, files: dict[str, str | bytes], bilans: bool = True
+) -> dict[str, Any]:
+    """The figures of YEAR, as `bilan validate` and `bilan build` compute them (``bilans``:
+    see :func:`tests.conftest.make_data`)."""
+    checked = validate_data(make_data(files, bilans=bilans), years=[YEAR])
+    assert errors(checked.diagnostics) == []
+    return checked.figures[YEAR]
 
 
-def with_rows(text: str, *rows: str) -> str:
-    """Replace a fiche's single calendar row by one row per expected result."""
+def with_rows(*rows: str) -> str:
+    """A bilan of e01-test with one calendar row per expected result, and that fiche with
+    as many expected results: returns the bilan (see :func:`fiche_with_results`)."""
     lines = "".join(
-        f"        - {{resultat: {n}, phases: {phases}}}\n" for n, phases in enumerate(rows, 1)
+        f"    - {{resultat: {n}, phases: {phases}}}\n" for n, phases in enumerate(rows, 1)
     )
-    results = "".join(f"  - Résultat {n}\n" for n in range(1, len(rows) + 1))
-    return text.replace(f"      phases: {DEFAULT_PHASES}\n", "      lignes:\n" + lines).replace(
-        "  - Un résultat\n", results
-    )
+    return "fiche: e01-test\netat: en-cours\ncalendrier:\n  debut: 2015-T4\n  lignes:\n" + lines
+
+
+def fiche_with_results(count: int) -> str:
+    results = "".join(f"  - Résultat {n}\n" for n in range(1, count + 1))
+    return fiche().replace("  - Un résultat\n", results)
 
 
 def with_second_action(text: str, number: int) -> str:
@@ -48,18 +50,10 @@ def meetings(count: int) -> str:
     return f"indicateurs:\n  - {{libelle: Réunions, categorie: reunions, valeur: {count}}}\n"
 
 
-def without_sheet(ident: str, number: int, etat: str | None) -> str:
-    """A prospective fiche whose 2016 report has no sheet (« sans_fiche »)."""
-    state = f"    etat: {etat}\n" if etat else ""
-    return (
-        f"id: {ident}\n"
-        f"titre: Fiche {ident}\n"
-        "actions:\n"
-        f"  - {{type: prospective, numero: {number}, titre: Action prospective {number}, "
-        "themes: [fonctions-ressources]}\n"
-        "bilans:\n"
-        f"  {YEAR}:\n" + state + "    sans_fiche: Pas de fiche cette année.\n"
-    )
+def without_sheet(ident: str, etat: str | None) -> str:
+    """A bilan of YEAR without a sheet (« sans_fiche »)."""
+    state = f"etat: {etat}\n" if etat else ""
+    return f"fiche: {ident}\n" + state + "sans_fiche: Pas de fiche cette année.\n"
 
 
 @pytest.mark.parametrize(
@@ -76,8 +70,8 @@ def without_sheet(ident: str, number: int, etat: str | None) -> str:
 def test_phase_at_year_end(
     make_data: DataMaker, phases: str, debut: str, expected: object, bucket: str
 ) -> None:
-    text = fiche(phases=phases).replace("debut: 2015-T4", f"debut: {debut}")
-    figures = figures_of(make_data, {"e01-test.yaml": text})
+    text = bilan(phases=phases).replace("debut: 2015-T4", f"debut: {debut}")
+    figures = figures_of(make_data, {"e01-test.yaml": fiche(), f"{YEAR}/e01-test.yaml": text})
     [action] = figures["par_action"]
     assert action["phase_fin_annee"] == expected
     counts = dict.fromkeys(("1", "2", "3", "4", "aucune"), 0)
@@ -85,7 +79,13 @@ def test_phase_at_year_end(
 
 
 def test_double_phase_is_written_3_4_in_open_data(make_data: DataMaker) -> None:
-    figures = figures_of(make_data, {"e01-test.yaml": fiche(phases="[1, 2, 3, [3, 4], [3, 4]]")})
+    figures = figures_of(
+        make_data,
+        {
+            "e01-test.yaml": fiche(),
+            f"{YEAR}/e01-test.yaml": bilan(phases="[1, 2, 3, [3, 4], [3, 4]]"),
+        },
+    )
     [row] = rows(figures)
     assert row["phase_fin_annee"] == "3/4"
 
@@ -102,7 +102,13 @@ def test_double_phase_is_written_3_4_in_open_data(make_data: DataMaker) -> None:
 def test_per_result_calendar_takes_the_least_advanced_result(
     make_data: DataMaker, calendar: tuple[str, ...], expected: object
 ) -> None:
-    figures = figures_of(make_data, {"e01-test.yaml": with_rows(fiche(), *calendar)})
+    figures = figures_of(
+        make_data,
+        {
+            "e01-test.yaml": fiche_with_results(len(calendar)),
+            f"{YEAR}/e01-test.yaml": with_rows(*calendar),
+        },
+    )
     [action] = figures["par_action"]
     assert action["phase_fin_annee"] == expected
 
@@ -111,8 +117,10 @@ def test_a_fiche_covering_several_actions_counts_its_meetings_once(make_data: Da
     figures = figures_of(
         make_data,
         {
-            "e01-test.yaml": with_second_action(fiche("e01-test", extra_report=meetings(5)), 2),
-            "e03-test.yaml": fiche("e03-test", number=3, extra_report=meetings(2)),
+            "e01-test.yaml": with_second_action(fiche("e01-test"), 2),
+            f"{YEAR}/e01-test.yaml": bilan("e01-test", extra=meetings(5)),
+            "e03-test.yaml": fiche("e03-test", number=3),
+            f"{YEAR}/e03-test.yaml": bilan("e03-test", extra=meetings(2)),
             "e04-test.yaml": fiche("e04-test", number=4),
         },
     )
@@ -130,30 +138,45 @@ def test_started_and_not_started_new_actions(make_data: DataMaker) -> None:
         make_data,
         {
             "p01-test.yaml": prospective("p01-test", 1),
-            "p02-test.yaml": prospective("p02-test", 2).replace(
+            f"{YEAR}/p01-test.yaml": bilan("p01-test"),
+            "p02-test.yaml": prospective("p02-test", 2),
+            f"{YEAR}/p02-test.yaml": bilan("p02-test").replace(
                 "etat: en-cours", "etat: non-demarree"
             ),
-            "p03-test.yaml": prospective("p03-test", 3).replace(f"  {YEAR}:", f"  {YEAR - 1}:"),
-            "p04-test.yaml": without_sheet("p04-test", 4, None),
-            "p05-test.yaml": without_sheet("p05-test", 5, "non-demarree"),
+            "p03-test.yaml": prospective("p03-test", 3),
+            "p04-test.yaml": prospective("p04-test", 4),
+            f"{YEAR}/p04-test.yaml": without_sheet("p04-test", None),
+            "p05-test.yaml": prospective("p05-test", 5),
+            f"{YEAR}/p05-test.yaml": without_sheet("p05-test", "non-demarree"),
+            f"{YEAR}/p06-test.yaml": bilan("p06-test").replace("etat: en-cours", "etat: terminee"),
+            "p06-test.yaml": prospective("p06-test", 6),
+            "p07-test.yaml": prospective("p07-test", 7),
+            f"{YEAR}/p07-test.yaml": bilan("p07-test").replace(
+                "etat: en-cours", "etat: abandonnee"
+            ),
         },
+        bilans=False,
     )
-    assert figures["prospectives"] == {"demarrees": 1, "non_demarrees": 2}
-    assert [a["numero"] for a in figures["prospectives_demarrees"]] == [1]
+    # finished counts as started; abandoned as neither started nor still to start
+    assert figures["prospectives"] == {"demarrees": 2, "non_demarrees": 2}
+    assert [a["numero"] for a in figures["prospectives_demarrees"]] == [1, 6]
     assert [a["numero"] for a in figures["prospectives_non_demarrees"]] == [2, 5]
     assert figures["prospectives_non_demarrees"][0]["titre"] == "Action prospective 2"
     assert [a["fiche"] for a in figures["fiches"]["non_fournies"]] == ["p03-test"]
     assert [a["fiche"] for a in figures["fiches"]["sans_fiche"]] == ["p04-test", "p05-test"]
-    assert figures["fiches"]["total"] == 2
-    assert [a["bilan_fourni"] for a in figures["par_action"]] == [True, True, False, True, True]
+    assert figures["fiches"]["total"] == 4
+    assert [a["bilan_fourni"] for a in figures["par_action"]] == [
+        True, True, False, True, True, True, True
+    ]  # fmt: skip
+    assert figures["etats"] == {"non-demarree": 2, "en-cours": 1, "terminee": 1, "abandonnee": 1}
 
 
 def test_an_action_under_two_themes_counts_in_each(make_data: DataMaker) -> None:
-    text = fiche("p07-test", kind="prospective", number=7).replace(
+    text = fiche("p01-test", kind="prospective", number=1).replace(
         "themes: [fonctions-ressources]",
         "themes: [services-a-la-population, interventions-techniques]",
     )
-    figures = figures_of(make_data, {"p07-test.yaml": text})
+    figures = figures_of(make_data, {"p01-test.yaml": text})
     by_theme = {k: v["prospectives"] for k, v in figures["actions"]["par_theme"].items()}
     assert by_theme == {
         "fonctions-ressources": 0,

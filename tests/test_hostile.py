@@ -29,13 +29,15 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bilan import writer
-from bilan.build import PROJECT_TEMPLATES, BuildOptions, build
-from bilan.buildcache import CACHE_DIR
+from bilan.build import BuildOptions, build, project_templates
+from bilan.catalogue import BASE, CATALOGUE
 from bilan.cli import app
-from bilan.diagnostics import CODES, INVISIBLE, render_github, render_json, render_text
+from bilan.diagnostics import INVISIBLE
+from bilan.incremental import CACHE_DIR
+from bilan.reporters import REPORTERS
 from bilan.validate import MAX_PER_FILE, validate_data
 from bilan.yamlio import load_bytes
-from tests.conftest import COMMUNES, DATA, fiche
+from tests.conftest import COMMUNES, DATA, bilan, fiche
 from tests.htmltree import parse
 
 runner = CliRunner()
@@ -49,36 +51,25 @@ MEMORY_LIMIT = 512 * 2**20
 TIME_LIMIT = 60
 """Seconds before an isolated run counts as a hang (they take about one)."""
 FICHE = "data/actions/e01-test.yaml"
+BILAN = "data/rapports/2016/bilans/e01-test.yaml"
 COMMUNES_FILE = "data/communes.yaml"
 EDITO = "data/rapports/2016/00-edito.md"
-RAPPORT = """\
-annee: 2016
-organisme: Métropole test
-titre: Schéma de mutualisation
-sous_titre: Bilan 2016
-publication: Janvier 2017
-calendrier: {debut: 2015-T4, fin: 2019-T4}
-"""
-EDITO_TEXT = """\
----
-titre: Édito
-ordre: 0
----
-
-La métropole et ses {{ chiffres.communes.total }} communes.
-"""
+RAPPORT = BASE["data/rapports/2016/rapport.yaml"]
+EDITO_TEXT = BASE[EDITO]
 _ENGLISH = re.compile(
     r"\b(found|expected|could not|did not|not allowed|cannot|error|invalid|unexpected)\b", re.I
 )
 
 
 def make_base(root: Path) -> Path:
-    """A small valid data folder under ``root``: communes, one fiche, the 2016 narrative."""
+    """A small valid data folder under ``root``: communes, one fiche and its 2016 bilan,
+    the 2016 narrative."""
     data = root / "data"
     (data / "actions").mkdir(parents=True)
-    (data / "rapports" / "2016").mkdir(parents=True)
+    (data / "rapports" / "2016" / "bilans").mkdir(parents=True)
     (data / "communes.yaml").write_text(COMMUNES, encoding="utf-8")
     (data / "actions" / "e01-test.yaml").write_text(fiche(), encoding="utf-8")
+    (data / "rapports" / "2016" / "bilans" / "e01-test.yaml").write_text(bilan(), "utf-8")
     (data / "rapports" / "2016" / "rapport.yaml").write_text(RAPPORT, encoding="utf-8")
     (data / "rapports" / "2016" / "00-edito.md").write_text(EDITO_TEXT, encoding="utf-8")
     (root / "secret.yaml").write_text(f"id: {SECRET}\nmot_de_passe: {SECRET}\n", "utf-8")
@@ -115,6 +106,10 @@ def edit(relative: str, old: str, new: str) -> Setup:
 
 def in_fiche(old: str, new: str) -> Setup:
     return edit("actions/e01-test.yaml", old, new)
+
+
+def in_bilan(old: str, new: str) -> Setup:
+    return edit("rapports/2016/bilans/e01-test.yaml", old, new)
 
 
 def fiche_bytes(transform: Callable[[str], bytes]) -> Setup:
@@ -189,7 +184,7 @@ def many_communes() -> Setup:
     unknown = ", ".join(f"inconnue-{i}" for i in range(12000))
     return steps(
         write("communes.yaml", COMMUNES + known),
-        write("actions/e01-test.yaml", fiche(extra_report=f"communes: [{unknown}]\n")),
+        write("rapports/2016/bilans/e01-test.yaml", bilan(extra=f"communes: [{unknown}]\n")),
     )
 
 
@@ -227,7 +222,7 @@ CASES = [
         "syntax-unclosed-quote",
         in_fiche("titre: Fiche e01-test", 'titre: "Fiche e01-test'),
         "Y001",
-        line=18,
+        line=12,
         column=1,
         hint="refermé",
     ),
@@ -273,9 +268,9 @@ CASES = [
     ),
     Case(
         "duplicate-nested-key",
-        in_fiche("    etat: en-cours", "    etat: en-cours\n    etat: terminee"),
+        in_fiche("    numero: 1", "    numero: 1\n    numero: 2"),
         "Y002",
-        line=15,
+        line=6,
         column=5,
     ),
     Case("empty-file", write("actions/e01-test.yaml", b""), "Y007", line=1, column=1),
@@ -486,7 +481,7 @@ CASES = [
         "deep-narrative-reference",
         edit(
             "rapports/2016/00-edito.md",
-            "La métropole",
+            "L'établissement",
             "{{ " + "(" * 50_000 + "x" + ")" * 50_000 + " }}",
         ),
         "N004",
@@ -498,12 +493,19 @@ CASES = [
     Case(
         "absurd-action-number",
         in_fiche("numero: 1", "numero: 1000000000000"),
-        "R003",
-        file="data/actions",
+        "S005",
+        line=5,
+        column=13,
         isolated=True,
     ),
     Case(
-        "thousands-of-unknown-communes", many_communes(), "R004", line=18, column=16, isolated=True
+        "thousands-of-unknown-communes",
+        many_communes(),
+        "R004",
+        file=BILAN,
+        line=6,
+        column=12,
+        isolated=True,
     ),
     # Invisible characters, typed or escaped
     Case(
@@ -681,17 +683,19 @@ CASES = [
     ),
     Case(
         "not-a-number",
-        in_fiche("phases: [1, 2, 3, 4]", "phases: [1, 2, .nan, 4]"),
+        in_bilan("phases: [1, 2, 3, 4]", "phases: [1, 2, .nan, 4]"),
         "S004",
-        line=17,
-        column=22,
+        file=BILAN,
+        line=5,
+        column=18,
     ),
     Case(
         "phase-out-of-range",
-        in_fiche("phases: [1, 2, 3, 4]", "phases: [1, 2, 5]"),
+        in_bilan("phases: [1, 2, 3, 4]", "phases: [1, 2, 5]"),
         "S004",
-        line=17,
-        column=22,
+        file=BILAN,
+        line=5,
+        column=18,
     ),
     Case(
         "unknown-value",
@@ -703,13 +707,14 @@ CASES = [
     ),
     Case(
         "unknown-commune",
-        in_fiche(
-            "      phases: [1, 2, 3, 4]\n",
-            "      phases: [1, 2, 3, 4]\n    communes: [alpha, le-cress]\n",
+        in_bilan(
+            "  phases: [1, 2, 3, 4]\n",
+            "  phases: [1, 2, 3, 4]\ncommunes: [alpha, le-cress]\n",
         ),
         "R004",
-        line=18,
-        column=23,
+        file=BILAN,
+        line=6,
+        column=19,
         hint="le-cres",
     ),
     # Narrative references: only names of computed values, never code
@@ -719,7 +724,7 @@ CASES = [
         "N003",
         file=EDITO,
         line=6,
-        column=24,
+        column=27,
     ),
     Case(
         "reference-on-a-literal",
@@ -727,7 +732,7 @@ CASES = [
         "N004",
         file=EDITO,
         line=6,
-        column=21,
+        column=24,
     ),
     Case(
         "reference-computing",
@@ -735,7 +740,7 @@ CASES = [
         "N004",
         file=EDITO,
         line=6,
-        column=21,
+        column=24,
     ),
     Case(
         "reference-filter",
@@ -747,7 +752,7 @@ CASES = [
         "N004",
         file=EDITO,
         line=6,
-        column=21,
+        column=24,
     ),
     Case(
         "reference-call",
@@ -755,11 +760,13 @@ CASES = [
         "N004",
         file=EDITO,
         line=6,
-        column=21,
+        column=24,
     ),
     Case(
         "reference-tag",
-        edit("rapports/2016/00-edito.md", "La métropole", "{% for x in range(9) %}x{% endfor %}"),
+        edit(
+            "rapports/2016/00-edito.md", "L'établissement", "{% for x in range(9) %}x{% endfor %}"
+        ),
         "N004",
         file=EDITO,
         line=6,
@@ -771,7 +778,7 @@ CASES = [
         "N003",
         file=EDITO,
         line=6,
-        column=24,
+        column=27,
     ),
     Case(
         "part-without-header",
@@ -791,7 +798,7 @@ CASES = [
     ),
     Case(
         "part-control-character",
-        edit("rapports/2016/00-edito.md", "La métropole", "La\x1b[8m métropole"),
+        edit("rapports/2016/00-edito.md", "L'établissement", "L'\x1b[8métablissement"),
         "Y010",
         file=EDITO,
         line=6,
@@ -873,7 +880,7 @@ def test_hostile_input(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert diagnostic["hint"], "un message sans conseil"
     assert case.hint in diagnostic["hint"], diagnostic["hint"]
     assert not _ENGLISH.search(diagnostic["message"]), diagnostic["message"]
-    assert diagnostic["code"] in CODES
+    assert diagnostic["code"] in CATALOGUE
     if not case.isolated:  # the text format shows the same thing, located, with its hint
         where = f"{case.file}:{case.line}:{case.column}" if case.line else case.file
         assert f"{where}: erreur {case.code}: " in outcome.text
@@ -945,19 +952,29 @@ HOSTILE_TEXT = (
 BUILD_ARGS = ("-f", "html", "-f", "md", "-f", "data")
 
 
-def hostile_fiche() -> str:
-    """A valid fiche whose text fields (title, Markdown lists, indicator) carry markup and
-    template code, written as YAML double-quoted strings (JSON's syntax)."""
-    quoted = json.dumps(HOSTILE_TEXT, ensure_ascii=False)
-    text = fiche(
-        extra_report=f"""\
+HOSTILE_QUOTED = json.dumps(HOSTILE_TEXT, ensure_ascii=False)
+"""The hostile text as a YAML double-quoted string (JSON's syntax)."""
+
+
+def hostile_bilan() -> str:
+    """A valid bilan whose indicator and Markdown list carry markup and template code."""
+    quoted = HOSTILE_QUOTED
+    return bilan(
+        extra=f"""\
         indicateurs:
           - {{libelle: {quoted}, texte: {quoted}}}
         points_forts: [{quoted}]
         """
     )
-    return text.replace("titre: Fiche e01-test", f"titre: {quoted}").replace(
-        "  - Un objectif", f"  - {quoted}"
+
+
+def hostile_fiche() -> str:
+    """A valid fiche whose title and objective carry markup and template code."""
+    quoted = HOSTILE_QUOTED
+    return (
+        fiche()
+        .replace("titre: Fiche e01-test", f"titre: {quoted}")
+        .replace("  - Un objectif", f"  - {quoted}")
     )
 
 
@@ -986,8 +1003,11 @@ def test_markup_and_template_code_in_a_fiche_stay_text(
 ) -> None:
     data = make_base(tmp_path)
     write("actions/e01-test.yaml", hostile_fiche())(data)
+    write("rapports/2016/bilans/e01-test.yaml", hostile_bilan())(data)
     edit(
-        "rapports/2016/00-edito.md", "La métropole", "<script>alert('edito')</script> La métropole"
+        "rapports/2016/00-edito.md",
+        "L'établissement",
+        "<script>alert('edito')</script> L'établissement",
     )(data)
     monkeypatch.chdir(tmp_path)
     code, output = build_cli(tmp_path, "--out", "out")
@@ -1036,7 +1056,7 @@ def test_build_writes_only_into_its_output_folder(
 ) -> None:
     data = make_base(tmp_path)
     templates = tmp_path / "gabarits"
-    shutil.copytree(PROJECT_TEMPLATES, templates)
+    shutil.copytree(project_templates(), templates)
     before = snapshot(data, templates)
     others_before = sorted(p.name for p in tmp_path.iterdir())
     monkeypatch.chdir(tmp_path)
@@ -1053,7 +1073,7 @@ def test_output_folder_cannot_cover_data_or_templates(
 ) -> None:
     data = make_base(tmp_path)
     templates = tmp_path / "gabarits"
-    shutil.copytree(PROJECT_TEMPLATES, templates)
+    shutil.copytree(project_templates(), templates)
     before = snapshot(tmp_path)
     monkeypatch.chdir(tmp_path)
     code, output = build_cli(tmp_path, "--out", out, "--templates", "gabarits")
@@ -1081,7 +1101,7 @@ def built(
         ("{% if %}", "gabarit gabarits/index.html.j2, ligne 1"),
         (
             "{{ rapport.titre }}{{ variable_inconnue }}",
-            "gabarit gabarits/index.html.j2, ligne 1 : 'variable_inconnue' is undefined",
+            "gabarit gabarits/index.html.j2, ligne 1 : « variable_inconnue » n'est pas défini",
         ),
         ('{% include "absent.html.j2" %}', "gabarit introuvable : absent.html.j2"),
     ],
@@ -1098,7 +1118,9 @@ def test_broken_template_keeps_previous_build(
     assert_french_and_clean(output)
     assert f"erreur : {expected}" in output and "le rapport précédent reste en place" in output
     assert snapshot(out) == before
-    assert sorted(p.name for p in out.iterdir() if p.name != CACHE_DIR) == ["2016"]  # no staging folder left
+    assert sorted(p.name for p in out.iterdir() if p.name != CACHE_DIR) == [
+        "2016"
+    ]  # no staging folder left
 
 
 @pytest.mark.parametrize("interruption", [KeyboardInterrupt, OSError])
@@ -1118,7 +1140,11 @@ def test_interrupted_write_keeps_previous_build(
 
     monkeypatch.setattr(Path, "write_bytes", failing_write)
     options = BuildOptions(
-        year=2016, data=Path("data"), out=Path("out"), formats=frozenset({"html", "md", "data"})
+        year=2016,
+        data=Path("data"),
+        out=Path("out"),
+        formats=frozenset({"html", "md", "data"}),
+        cache=False,  # everything written again, none of it linked from the previous build
     )
     with pytest.raises(interruption):
         build(options)
@@ -1242,13 +1268,16 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
 
 
 def check_outputs(result: Any, root: Path) -> None:
-    """Every renderer copes with whatever the data produced."""
+    """Every reporter copes with whatever the data produced."""
     for diagnostic in result.diagnostics:
-        assert diagnostic.code in CODES and diagnostic.message and diagnostic.line >= 0
-    text = render_text(result.diagnostics, root)
-    assert not INVISIBLE.search(text)
-    json.loads(render_json(result.diagnostics, result.files))
-    render_github(result.diagnostics)
+        assert diagnostic.code in CATALOGUE and diagnostic.message and diagnostic.line >= 0
+    outputs = {
+        name: kind(root).render(result.diagnostics, result.files)
+        for name, kind in REPORTERS.items()
+    }
+    assert not INVISIBLE.search(outputs["text"])
+    json.loads(outputs["json"])
+    json.loads(outputs["gitlab"])
 
 
 @given(mutated())

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from bilan import pdf
 from bilan.build import BuildOptions, build
 from bilan.cli import app
-from bilan.errors import BilanError
 from tests.conftest import DATA
 
 pytestmark = pytest.mark.skipif(
@@ -146,14 +145,14 @@ def test_two_builds_give_the_same_pdf(report_pdf: Path, tmp_path: Path) -> None:
     assert (tmp_path / "2016" / "bilan-2016.pdf").read_bytes() == report_pdf.read_bytes()
 
 
-def _unavailable() -> object:
-    raise pdf.PdfUnavailable("WeasyPrint ne peut pas être chargé (test)", "installez-le")
+def _unavailable() -> tuple[str, str]:
+    return "WeasyPrint ne peut pas être chargé (test)", "installez-le"
 
 
 def test_missing_weasyprint_warns_when_pdf_not_asked(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(pdf, "_weasyprint", _unavailable)
+    monkeypatch.setattr(pdf, "unavailable", _unavailable)
     result = CliRunner().invoke(
         app, ["build", "--year", "2016", "--data", str(DATA), "--out", str(tmp_path)]
     )
@@ -166,7 +165,7 @@ def test_missing_weasyprint_warns_when_pdf_not_asked(
 def test_missing_weasyprint_fails_when_pdf_asked(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(pdf, "_weasyprint", _unavailable)
+    monkeypatch.setattr(pdf, "unavailable", _unavailable)
     result = CliRunner().invoke(
         app, ["build", "--year", "2016", "--data", str(DATA), "--out", str(tmp_path), "-f", "pdf"]
     )
@@ -174,4 +173,3 @@ def test_missing_weasyprint_fails_when_pdf_asked(
     assert "WeasyPrint ne peut pas être chargé" in result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "2016").exists()
-    assert isinstance(pdf.PdfUnavailable("x"), BilanError)

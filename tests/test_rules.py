@@ -9,7 +9,7 @@ import pytest
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
 from bilan.validate import validate_data
-from tests.conftest import DataMaker, fiche
+from tests.conftest import DataMaker, bilan, fiche
 
 
 def found(data: Path) -> list[tuple[str, str, int, int]]:
@@ -56,20 +56,23 @@ def test_unknown_theme_suggests_the_closest(make_data: DataMaker) -> None:
 
 
 def test_phase_out_of_range(make_data: DataMaker) -> None:
-    diag = only(make_data({"e01-test.yaml": fiche(phases="[1, 2, 5]")}))
-    assert (diag.code, diag.line, diag.column) == ("S004", 17, 22)
+    diag = only(
+        make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": bilan(phases="[1, 2, 5]")})
+    )
+    assert (diag.code, diag.line, diag.column) == ("S004", 5, 18)
+    assert "1, 2, 3, 4" in diag.message
 
 
 def test_malformed_quarter(make_data: DataMaker) -> None:
-    text = fiche().replace("debut: 2015-T4", "debut: 2015-Q4")
-    diag = only(make_data({"e01-test.yaml": text}))
-    assert (diag.code, diag.line, diag.column) == ("S006", 16, 14)
+    text = bilan().replace("debut: 2015-T4", "debut: 2015-Q4")
+    diag = only(make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": text}))
+    assert (diag.code, diag.line, diag.column) == ("S006", 4, 10)
 
 
 def test_date_where_quarter_expected(make_data: DataMaker) -> None:
-    text = fiche().replace("debut: 2015-T4", "debut: 2015-10-01")
-    diag = only(make_data({"e01-test.yaml": text}))
-    assert (diag.code, diag.line, diag.column) == ("S003", 16, 14)
+    text = bilan().replace("debut: 2015-T4", "debut: 2015-10-01")
+    diag = only(make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": text}))
+    assert (diag.code, diag.line, diag.column) == ("S003", 4, 10)
 
 
 def test_id_must_equal_file_name(make_data: DataMaker) -> None:
@@ -95,25 +98,28 @@ def test_numbering_gap(make_data: DataMaker) -> None:
 
 
 def test_unknown_commune_suggests_the_closest(make_data: DataMaker) -> None:
-    text = fiche(extra_report="communes: [alpha, le-cress]\n")
-    diag = only(make_data({"e01-test.yaml": text}))
-    assert (diag.code, diag.line, diag.column) == ("R004", 18, 23)
+    text = bilan(extra="communes: [alpha, le-cress]\n")
+    diag = only(make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": text}))
+    assert (diag.code, diag.line, diag.column) == ("R004", 6, 19)
     assert "le-cres" in diag.hint
 
 
 def test_phase_going_back_is_a_warning(make_data: DataMaker) -> None:
-    diag = only(make_data({"e01-test.yaml": fiche(phases="[1, 3, 2]")}))
-    assert (diag.code, diag.line, diag.column, diag.severity) == ("R005", 17, 22, Severity.WARNING)
+    diag = only(
+        make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": bilan(phases="[1, 3, 2]")})
+    )
+    assert (diag.code, diag.line, diag.column, diag.severity) == ("R005", 5, 18, Severity.WARNING)
 
 
 def test_double_phase_does_not_go_back(make_data: DataMaker) -> None:
-    assert found(make_data({"e01-test.yaml": fiche(phases="[[3, 4], [3, 4], 4, null, 4]")})) == []
+    text = bilan(phases="[[3, 4], [3, 4], 4, null, 4]")
+    assert found(make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": text})) == []
 
 
 def test_more_communes_than_members(make_data: DataMaker) -> None:
     extra = "indicateurs:\n  - {libelle: Communes, categorie: communes, valeur: 4}\n"
-    diag = only(make_data({"e01-test.yaml": fiche(extra_report=extra)}))
-    assert (diag.code, diag.line, diag.column) == ("R006", 19, 58)
+    diag = only(make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": bilan(extra=extra)}))
+    assert (diag.code, diag.line, diag.column) == ("R006", 7, 54)
 
 
 def test_indicator_value_missing_from_its_text(make_data: DataMaker) -> None:
@@ -123,38 +129,39 @@ def test_indicator_value_missing_from_its_text(make_data: DataMaker) -> None:
         '  - {libelle: Budget, valeur: 21214690, texte: "21 214 690 € HT"}\n'
         "  - {libelle: Réunions, valeur: 12, texte: 10 réunions}\n"
     )
-    diag = only(make_data({"e01-test.yaml": fiche(extra_report=extra)}))
-    assert (diag.code, diag.line, diag.column) == ("R007", 21, 37)
+    diag = only(make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": bilan(extra=extra)}))
+    assert (diag.code, diag.line, diag.column) == ("R007", 9, 33)
 
 
 def test_calendar_row_for_unknown_result(make_data: DataMaker) -> None:
-    text = fiche().replace(
-        "      phases: [1, 2, 3, 4]\n",
-        "      lignes:\n        - {resultat: 1, phases: [1]}\n        - {resultat: 2, phases: [1]}\n",
+    text = bilan().replace(
+        "  phases: [1, 2, 3, 4]\n",
+        "  lignes:\n    - {resultat: 1, phases: [1]}\n    - {resultat: 2, phases: [1]}\n",
     )
-    diag = only(make_data({"e01-test.yaml": text}))
-    assert (diag.code, diag.line, diag.column) == ("R008", 19, 22)
+    diag = only(make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": text}))
+    assert (diag.code, diag.line, diag.column) == ("R008", 7, 18)
+    assert "n'en compte que 1" in diag.message
 
 
 def test_both_calendar_layouts_is_an_error(make_data: DataMaker) -> None:
-    text = fiche().replace(
-        "      phases: [1, 2, 3, 4]\n",
-        "      phases: [1]\n      lignes:\n        - {resultat: 1, phases: [1]}\n",
+    text = bilan().replace(
+        "  phases: [1, 2, 3, 4]\n",
+        "  phases: [1]\n  lignes:\n    - {resultat: 1, phases: [1]}\n",
     )
-    diag = only(make_data({"e01-test.yaml": text}))
-    assert (diag.code, diag.line, diag.column) == ("S007", 16, 7)
+    diag = only(make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": text}))
+    assert (diag.code, diag.line, diag.column) == ("S007", 4, 3)
 
 
 def test_not_started_but_in_phase_3_is_a_warning(make_data: DataMaker) -> None:
-    text = fiche(phases="[1, 2, 3, 3, 3]").replace("etat: en-cours", "etat: non-demarree")
-    diag = only(make_data({"e01-test.yaml": text}))
-    assert (diag.code, diag.line, diag.column) == ("R011", 17, 28)
+    text = bilan(phases="[1, 2, 3, 3, 3]").replace("etat: en-cours", "etat: non-demarree")
+    diag = only(make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": text}))
+    assert (diag.code, diag.line, diag.column) == ("R011", 5, 24)
 
 
 def test_sans_fiche_excludes_content(make_data: DataMaker) -> None:
-    text = fiche(extra_report="sans_fiche: Pas de fiche cette année.\n")
-    diag = only(make_data({"e01-test.yaml": text}))
-    assert (diag.code, diag.line) == ("S007", 14)
+    text = bilan(extra="sans_fiche: Pas de fiche cette année.\n")
+    diag = only(make_data({"e01-test.yaml": fiche(), "2016/e01-test.yaml": text}))
+    assert (diag.code, diag.line) == ("S007", 1)
 
 
 def test_duplicate_commune_id_in_communes_file(make_data: DataMaker) -> None:
@@ -167,7 +174,7 @@ def test_duplicate_commune_id_in_communes_file(make_data: DataMaker) -> None:
     diag = only(make_data(communes=communes))
     assert (Path(diag.path).name, diag.code, diag.line, diag.column) == (
         "communes.yaml",
-        "R012",
+        "R014",
         4,
         10,
     )
@@ -193,7 +200,8 @@ def test_non_yaml_file_in_actions(make_data: DataMaker) -> None:
 def test_all_problems_of_a_run_are_reported(make_data: DataMaker) -> None:
     files = {
         "e01-test.yaml": fiche().replace("objectifs:", "objectif:"),
-        "e02-test.yaml": fiche("e02-test", number=2, phases="[9]"),
+        "e02-test.yaml": fiche("e02-test", number=2),
+        "2016/e02-test.yaml": bilan("e02-test", phases="[9]"),
         "e03-test.yaml": b"a: [\n",
     }
     codes = sorted(code for _name, code, _l, _c in found(make_data(files)))

@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.schema import FIELD_TITLES, FILE_NAMES, MODEL_TEXTS, MODELS, build_schema, render
-from tests.conftest import DATA, ROOT, fiche
+from bilan.schema import FILE_NAMES, MODELS, build_schema, models_of, render
+from tests.conftest import DATA, ROOT, DataMaker, bilan, fiche
 
 SCHEMAS = ROOT / "schemas"
 
@@ -57,24 +57,24 @@ def test_cli_refuses_an_unknown_model_and_an_unwritable_target(tmp_path: Path) -
     assert "Traceback" not in missing.output
 
 
-def _objects(name: str, schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every object schema, with the name of its model."""
-    yield MODELS[name].__name__, schema
-    yield from schema.get("definitions", {}).items()
-
-
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_every_object_and_field_has_a_french_title_and_description(name: str) -> None:
-    """Titles and descriptions come from the French tables, not from the Python names and
-    the English class docstrings that pydantic would use."""
+def test_every_object_and_field_has_the_models_french_title_and_description(name: str) -> None:
+    """Titles and descriptions are the models' French ones, never the Python names or the
+    English class docstrings that pydantic would use by default."""
     schema = build_schema(name)
     assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
-    for model, obj in _objects(name, schema):
-        assert (obj["title"], obj["description"]) == MODEL_TEXTS[model]
+    models = {m.__name__: m for m in models_of(MODELS[name])}
+    objects = {MODELS[name].__name__: schema, **schema.get("definitions", {})}
+    assert set(objects) <= set(models)
+    for model_name, obj in objects.items():
+        model = models[model_name]
+        assert obj["title"] == model.model_config.get("title"), model_name
+        assert obj["description"] and obj["description"] not in (model.__doc__ or ""), model_name
         for field, spec in obj.get("properties", {}).items():
-            assert spec["title"] == FIELD_TITLES[field], (model, field)
-            assert len(spec["description"]) > 10, (model, field)
-            assert "\n" not in spec["description"], (model, field)
+            info = model.model_fields[field]
+            assert info.title and spec["title"] == info.title, (model_name, field)
+            assert len(spec["description"]) > 10, (model_name, field)
+            assert "\n" not in spec["description"], (model_name, field)
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
@@ -115,13 +115,22 @@ def test_check_jsonschema_accepts_the_schemas_as_draft_07() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_every_fiche_of_the_repository_is_valid_for_the_schema() -> None:
-    fiches = sorted((DATA / "actions").glob("*.yaml"))
-    assert len(fiches) >= 25
-    result = check_jsonschema(SCHEMAS / "fiche.schema.json", *fiches)
-    assert result.returncode == 0, result.stdout + result.stderr
-    result = check_jsonschema(SCHEMAS / "communes.schema.json", DATA / "communes.yaml")
-    assert result.returncode == 0, result.stdout + result.stderr
+def _schema_files() -> dict[str, list[Path]]:
+    """Each schema → the repository's files that name it."""
+    return {
+        "fiche": sorted((DATA / "actions").glob("*.yaml")),
+        "bilan": sorted((DATA / "rapports").glob("*/bilans/*.yaml")),
+        "communes": [DATA / "communes.yaml"],
+        "projet": [DATA / "bilan.yaml"],
+    }
+
+
+def test_every_data_file_of_the_repository_is_valid_for_its_schema() -> None:
+    files = _schema_files()
+    assert len(files["fiche"]) >= 25 and len(files["bilan"]) >= 25
+    for name, paths in files.items():
+        result = check_jsonschema(SCHEMAS / FILE_NAMES[name], *paths)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_data_file_names_its_schema_on_its_first_line() -> None:
@@ -132,53 +141,45 @@ def test_every_data_file_names_its_schema_on_its_first_line() -> None:
         assert first.startswith("# yaml-language-server: $schema="), path.name
         return (path.parent / first.split("$schema=")[1]).resolve()
 
-    for path in sorted((DATA / "actions").glob("*.yaml")):
-        assert schema_of(path) == SCHEMAS / "fiche.schema.json", path.name
-    assert schema_of(DATA / "communes.yaml") == SCHEMAS / "communes.schema.json"
+    for name, paths in _schema_files().items():
+        for path in paths:
+            assert schema_of(path) == SCHEMAS / FILE_NAMES[name], path.name
 
 
 @pytest.mark.parametrize(
-    ("change", "expected"),
+    ("model", "change", "expected"),
     [
-        (("objectifs:", "objectif:"), "Additional properties are not allowed"),
-        (("  2016:", "  16:"), "does not match"),
-        (("etat: en-cours", "etat: encours"), "encours"),
-        (("debut: 2015-T4", "debut: 2015-T5"), "2015-T5"),
-        (("phases: [1, 2, 3, 4]", "phases: [1, 2, 5]"), "phases"),
+        ("fiche", ("objectifs:", "objectif:"), "Additional properties are not allowed"),
+        ("fiche", ("type: existante", "type: existant"), "existant"),
+        ("fiche", ("themes: [fonctions-ressources]", "themes: [finances]"), "finances"),
+        ("bilan", ("etat: en-cours", "etat: encours"), "encours"),
+        ("bilan", ("debut: 2015-T4", "debut: 2015-T5"), "2015-T5"),
+        ("bilan", ("phases: [1, 2, 3, 4]", "phases: [1, 2, 5]"), "phases"),
         (
+            "bilan",
             (
-                "      phases: [1, 2, 3, 4]\n",
-                "      lignes: [{resultat: 1, phases: [1]}]\n      phases: [1]\n",
+                "  phases: [1, 2, 3, 4]\n",
+                "  lignes: [{resultat: 1, phases: [1]}]\n  phases: [1]\n",
             ),
             "calendrier",
         ),
         (
-            (
-                "    calendrier:\n      debut: 2015-T4\n      phases: [1, 2, 3, 4]\n",
-                "    points_forts: [Un point]\n",
-            ),
-            "bilans",
+            "bilan",
+            ("calendrier:\n  debut: 2015-T4\n  phases: [1, 2, 3, 4]\n", "points_forts: [Un]\n"),
+            "calendrier",
         ),
     ],
 )
 def test_schema_rejects_what_validate_rejects(
-    tmp_path: Path, change: tuple[str, str], expected: str
+    make_data: DataMaker, model: str, change: tuple[str, str], expected: str
 ) -> None:
-    text = fiche()
+    text = fiche() if model == "fiche" else bilan()
     assert change[0] in text
-    path = tmp_path / "e01-test.yaml"
-    path.write_text(text.replace(*change), encoding="utf-8")
-    result = check_jsonschema(SCHEMAS / "fiche.schema.json", path)
+    name = "e01-test.yaml" if model == "fiche" else "2016/e01-test.yaml"
+    data = make_data({name: text.replace(*change)})
+    path = data / ("actions" if model == "fiche" else "rapports/2016/bilans") / "e01-test.yaml"
+    result = check_jsonschema(SCHEMAS / FILE_NAMES[model], path)
     assert result.returncode == 1, result.stdout
     assert expected in result.stdout
-    invalid = runner.invoke(app, ["validate", "--data", str(_data_with(tmp_path, path))])
+    invalid = runner.invoke(app, ["validate", "--data", str(data)])
     assert invalid.exit_code == 1, invalid.stdout
-
-
-def _data_with(tmp_path: Path, path: Path) -> Path:
-    """A data folder holding only ``path`` and the real communes."""
-    data = tmp_path / "data"
-    (data / "actions").mkdir(parents=True)
-    (data / "communes.yaml").write_bytes((DATA / "communes.yaml").read_bytes())
-    (data / "actions" / path.name).write_bytes(path.read_bytes())
-    return data

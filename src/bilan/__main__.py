@@ -6,7 +6,9 @@ from __future__ import annotations
 def main() -> None:
     """Run the command line (the typer app lives in :mod:`bilan.cli`)."""
     from bilan.cli import app
+    from bilan.workers import freeze_after_loading
 
+    freeze_after_loading()
     app(prog_name="bilan")
 
 

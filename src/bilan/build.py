@@ -1,54 +1,36 @@
-"""`bilan build`: files → validate → figures → render → write, for one report year.
+"""`bilan build`: files → validate → figures → views → render units → write, for one year.
 
-Everything is rendered in memory first; the output folder is replaced only when every
-file is ready (see :mod:`bilan.writer`). The same data and templates give byte-identical
-files: inputs are sorted and nothing depends on the clock.
+Every output of the requested formats (:mod:`bilan.outputs`) is rendered first; the
+edition folder is replaced only when every file is ready (see :mod:`bilan.writer`). The
+same data and templates give byte-identical files: inputs are sorted and nothing depends
+on the clock. With the cache (:mod:`bilan.incremental`), only what changed is rendered.
 """
 
 from __future__ import annotations
 
-import sys
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
-from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError
-
-from bilan import charts, opendata
-from bilan.buildcache import BuildCache, code_salt
-from bilan.dataset import display_path
 from bilan.diagnostics import Diagnostic
-from bilan.errors import BuildError, UsageError
-from bilan.keys import digest
-from bilan.models import PHASES
-from bilan.narrative import Narrative, render_text
-from bilan.render import (
-    environment,
-    finalize_figure,
-    single_blank_lines,
-    template_dirs,
-    text_environment,
-)
+from bilan.errors import BuildError, InvalidData, UsageError
+from bilan.files import display_path
+from bilan.narrative import load_narrative
+from bilan.outputs import FORMATS, OutputFormat
+from bilan.render import UnitRenderer
+from bilan.units import Output, Page, Static, Unit
 from bilan.validate import validate_data
-from bilan.views import FicheView, annex_matrix, fiche_views
-from bilan.workers import in_background
+from bilan.views import edition_view
+from bilan.vocabulary import default_vocabulary
 from bilan.writer import check_output_folder, write_atomically
 
 
 def project_templates() -> Path:
-    """The project's templates: the repository's folder (editable install, the usual case),
-    else the copy a regular install puts under ``<prefix>/share/bilan/templates``."""
-    in_repository = Path(__file__).resolve().parents[2] / "templates"
-    if in_repository.is_dir():
-        return in_repository
-    return Path(sys.prefix) / "share" / "bilan" / "templates"
-
-
-PROJECT_TEMPLATES = project_templates()
-FORMATS = ("html", "md", "data", "pdf")
-STATIC_FILES = ("style.css",)
+    """The default templates, shipped in the package (``bilan.templates``, the
+    repository's ``templates/`` folder): found the same way in every kind of install."""
+    return Path(str(files("bilan.templates")))
 
 
 @dataclass(frozen=True)
@@ -60,317 +42,131 @@ class BuildOptions:
     out: Path = Path("build")
     templates: Path | None = None
     formats: frozenset[str] = frozenset(FORMATS)
-    pdf_requested: bool = False
+    requested: frozenset[str] = frozenset()
+    """Formats asked for by name: an optional one that cannot be produced is an error."""
     cache: bool = True
-    """Reuse what the previous build left in OUT/.bilan-cache/ (see bilan.buildcache)."""
+    """Reuse what the previous build left in OUT/.bilan-cache/ (see bilan.incremental)."""
 
 
 @dataclass
 class BuildResult:
     """Where the report went, what it holds, and the warnings met on the way."""
 
+    year: int
     target: Path
     files: list[str]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    checked: int = 0
+    """Files the validation read (for the same summary as ``bilan validate``)."""
 
 
-class InvalidData(BuildError):
-    """The data does not validate: the build stops before writing anything."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__(
-            "les données contiennent des erreurs : rapport non construit",
-            "corrigez-les (bilan validate les liste toutes), puis relancez",
-        )
-        self.diagnostics = diagnostics
-
-
-@dataclass(frozen=True)
-class PartView:
-    """A narrative part, its references resolved and its Markdown rendered."""
-
-    id: str
-    numero: str | None
-    titre: str
-    markdown: str
-    signature: tuple[str, ...]
-
-    @property
-    def heading(self) -> str:
-        if self.numero and self.numero[0].isdigit():
-            return f"{self.numero}. {self.titre}"
-        return f"{self.numero} : {self.titre}" if self.numero else self.titre
-
-
-def _part_id(numero: str | None, index: int) -> str:
-    if numero is None:
-        return "edito" if index == 0 else f"texte-{index}"
-    slug = numero.lower().replace(" ", "-")
-    return slug if not slug[0].isdigit() else f"partie-{slug}"
-
-
-def part_views(narrative: Narrative, namespace: dict[str, Any]) -> list[PartView]:
-    views = []
-    for index, part in enumerate(narrative.parts):
-        section = part.section
-        views.append(
-            PartView(
-                id=_part_id(section.numero, index),
-                numero=section.numero,
-                titre=render_text(section.titre, namespace, finalize_figure),
-                markdown=render_text(part.body, namespace, finalize_figure),
-                signature=tuple(section.signature),
-            )
-        )
-    return views
-
-
-def consolidated_charts(figures: dict[str, Any]) -> dict[str, Any]:
-    """The two charts of the analyse consolidée."""
-    themes = figures["actions"]["par_theme"]
-    theme_bars = [
-        charts.Bar(
-            counts["libelle"],
-            (
-                charts.Segment(counts["existantes"], "barre-existante", "existantes"),
-                charts.Segment(counts["prospectives"], "barre-prospective", "à construire"),
-            ),
-        )
-        for counts in themes.values()
-    ]
-    theme_text = " ; ".join(
-        f"{c['libelle']} : {_count(c['existantes'], 'existante')}, {c['prospectives']} à construire"
-        for c in themes.values()
-    )
-    phases = figures["phases_fin_annee"]
-    phase_bars = [
-        charts.Bar(
-            f"{level} – {label}", (charts.Segment(phases[str(level)], f"phase-{level}", label),)
-        )
-        for level, label in PHASES.items()
-    ] + [
-        charts.Bar(
-            "Aucune phase à cette date", (charts.Segment(phases["aucune"], "phase-vide", "aucune"),)
-        )
-    ]
-    phase_text = (
-        " ; ".join(
-            f"phase {level} ({label.lower()}) : {_count(phases[str(level)], 'action')}"
-            for level, label in PHASES.items()
-        )
-        + f" ; aucune phase à cette date : {_count(phases['aucune'], 'action')}"
-    )
-    year = figures["annee"]
-    return {
-        "themes": charts.bar_chart(
-            "graphique-themes",
-            "Actions par thème et par nature",
-            f"Nombre d'actions par thème, existantes puis à construire. {theme_text}.",
-            theme_bars,
-        ),
-        "phases": charts.bar_chart(
-            "graphique-phases",
-            f"Phase des actions au T4 {year}",
-            f"Nombre d'actions dans chaque phase au quatrième trimestre {year}. {phase_text}.",
-            phase_bars,
-        ),
-    }
-
-
-def _count(number: int, noun: str) -> str:
-    """« 1 action », « 2 actions », « 0 action » (French: plural from 2)."""
-    return f"{number} {noun}{'s' if number > 1 else ''}"
-
-
-class WarmTemplates:
-    """The Jinja environments a long-running process (``bilan serve``) keeps from one build
-    to the next, so that the templates are compiled once: half the time of a rebuild of the
-    repository's data. Kept for one code salt only: a template added, changed or removed
-    (or a change of code) starts afresh, as the build cache does."""
-
-    def __init__(self) -> None:
-        self._salt = ""
-        self._made: dict[str, Environment] = {}
-
-    def get(
-        self, make: Callable[[list[Path]], Environment], dirs: list[Path], salt: str
-    ) -> Environment:
-        if salt != self._salt:
-            self._salt, self._made = salt, {}
-        if make.__name__ not in self._made:
-            self._made[make.__name__] = make(dirs)
-        return self._made[make.__name__]
-
-
-def build(options: BuildOptions, warm: WarmTemplates | None = None) -> BuildResult:
-    """Build the report of ``options.year``; raise InvalidData if the data has errors.
-    ``warm``: environments kept from an earlier build of the same process."""
-    dirs = template_dirs(options.templates, PROJECT_TEMPLATES)
+def template_dirs(user: Path | None) -> list[Path]:
+    """Templates are looked up in the user's folder first, then in the package's."""
+    dirs = [user, project_templates()] if user is not None else [project_templates()]
     for folder in dirs:
         if not folder.is_dir():
             raise UsageError(f"dossier de gabarits introuvable : {display_path(folder)}")
+    return dirs
+
+
+def chosen_formats(options: BuildOptions) -> tuple[list[OutputFormat], list[str]]:
+    """The formats to build, and a notice for each optional one left out."""
+    chosen, notices = [], []
+    for name, output_format in FORMATS.items():
+        if name not in options.formats:
+            continue
+        reason = output_format.unavailable()
+        if reason is None:
+            chosen.append(output_format)
+        elif name in options.requested or not output_format.optional:
+            raise BuildError(*reason)
+        else:
+            notices.append(f"{output_format.title} non produit : {reason[0]}. {reason[1]}")
+    return chosen, notices
+
+
+def build(options: BuildOptions, editions: Sequence[int] = ()) -> BuildResult:
+    """Build the report of ``options.year``; raise InvalidData if the data has errors.
+    ``editions``: the years built together with this one, which its pages link to."""
+    dirs = template_dirs(options.templates)
     check_output_folder(options.out, [options.data, *dirs])
     target = options.out / str(options.year)
-    salt = code_salt(dirs) if options.cache or warm is not None else ""
-    cache = BuildCache(options.out, options.year, salt) if options.cache else None
+    chosen, notices = chosen_formats(options)
+    cache = None
+    if options.cache:
+        from bilan.incremental import CACHE_DIR, BuildCache, code_salt
 
-    def env(make: Callable[[list[Path]], Environment]) -> Environment:
-        return make(dirs) if warm is None else warm.get(make, dirs, salt)
-
-    validation = validate_data(options.data, years=[options.year], cache=cache)
+        cache = BuildCache(options.out / CACHE_DIR, code_salt(dirs, options.data))
+        validation = validate_data(
+            options.data, years=[options.year], parse=cache.parse, check=cache.checker()
+        )
+    else:
+        validation = validate_data(options.data, years=[options.year])
     if not validation.ok:
-        raise InvalidData(validation.diagnostics)
+        raise InvalidData(validation.diagnostics, validation.files, "rapport non construit")
     dataset = validation.dataset
-    narrative = validation.narratives[options.year]
-    assert dataset.communes is not None
+    communes, project = dataset.communes, dataset.project
+    assert communes is not None and project is not None
+    vocabulary = project.vocabulaire
+    renderer = cache.renderer(dirs, vocabulary) if cache else UnitRenderer(dirs, vocabulary)
     figures = validation.figures[options.year]
     if not any(line["bilan_fourni"] for line in figures["par_action"]):
         raise UsageError(
             f"aucune fiche n'a de bilan {options.year} : il n'y a rien à publier pour cette année",
-            f"ajoutez une entrée « {options.year}: » sous « bilans » dans les fiches",
+            f"ajoutez les bilans dans data/rapports/{options.year}/bilans/ (bilan new-year "
+            "les prépare)",
         )
-    namespace = {"chiffres": figures}
-    window = narrative.meta.calendrier
-    views = fiche_views(dataset.fiches, options.year, window.debut, window.fin)
-    if cache is not None:
-        cache.know(figures, validation.figures_keys[options.year])
-        digests = {item.id: item.digest for item in dataset.fiches}
-        cache.prepare(narrative.meta, dataset.communes, digests, views)
-    context: dict[str, Any] = {
-        "rapport": narrative.meta,
-        "annee": options.year,
-        "chiffres": figures,
-        "parties": part_views(narrative, namespace),
-        "fiches": views,
-        "fiches_existantes": [v for v in views if v.kind == "existante"],
-        "fiches_prospectives": [v for v in views if v.kind == "prospective"],
-        "annexe1": annex_matrix(views),
-        "communes": dataset.communes.communes,
-        "metropole": dataset.communes.metropole,
-        "graphiques": consolidated_charts(figures),
+    year = options.year
+    fiches = [(f, dataset.bilan_of(year, f.stem)) for f in dataset.fiches if f.in_schema(year)]
+    edition = edition_view(year, validation.narratives[year], communes, fiches, figures, vocabulary)
+    edition = replace(edition, editions=tuple(editions))
+    links = [link for output_format in chosen for link in output_format.links(options.year)]
+    outputs = [output for f in chosen for output in f.plan(edition, links)]
+    kept = cache.kept(target, outputs) if cache is not None else set()
+    rendered = {
+        output.path: _produce(output, renderer) for output in outputs if output.path not in kept
     }
-    files: dict[str, bytes] = {}
-    data = (
-        _data_in_background(figures, narrative, cache, target)
-        if "data" in options.formats
-        else dict
-    )
-    renderers: dict[str, Callable[[], dict[str, bytes]]] = {
-        "html": lambda: _html(dirs, env(environment), context, views, cache, target),
-        "md": lambda: _markdown(env(text_environment), context, options.year, cache),
-        "data": data,
-    }
-    notices: list[str] = []
-    try:
-        for name, render in renderers.items():
-            if name in options.formats:
-                files.update(render())
-        if "pdf" in options.formats:
-            from bilan.pdf import PdfUnavailable, render_pdf
-
-            try:
-                files[f"bilan-{options.year}.pdf"] = render_pdf(dirs, context)
-            except PdfUnavailable as error:
-                if options.pdf_requested:
-                    raise BuildError(error.message, error.hint) from None
-                notices.append(f"PDF non produit : {error.message}. {error.hint}")
-    except TemplateError as error:
-        raise template_error(error) from None
-    reused = set() if cache is None else cache.reused
-    write_atomically(target, files, reused)
+    write_atomically(target, rendered, kept)
     if cache is not None:
-        cache.save(target, (item.digest for item in dataset.fiches))
-    return BuildResult(target, sorted({*files, *reused}), validation.diagnostics, notices)
-
-
-def template_error(error: TemplateError) -> BuildError:
-    """A broken template (often a customised one, from --templates) in French."""
-    if isinstance(error, TemplateSyntaxError):
-        where = display_path(Path(error.filename)) if error.filename else error.name
-        message = f"gabarit {where}, ligne {error.lineno} : {error.message}"
-    elif isinstance(error, TemplateNotFound):
-        message = f"gabarit introuvable : {error.name}"
-    else:
-        message = f"gabarit{_template_line(error)} : {error.message}"
-    return BuildError(
-        message,
-        "corrigez le gabarit (dossier --templates ou templates/) ; le rapport précédent reste "
-        "en place",
+        cache.save(target)
+    return BuildResult(
+        year, target, sorted({*rendered, *kept}), validation.diagnostics, notices, validation.files
     )
 
 
-def _template_line(error: TemplateError) -> str:
-    """« X.html.j2, ligne N » from the traceback, which Jinja rewrites to point at templates."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")]
-    if not frames:
-        return ""
-    return f" {display_path(Path(frames[-1].filename))}, ligne {frames[-1].lineno}"
+EDITIONS_PAGE = "index.html"
+"""OUT/index.html, written by ``bilan build --all``: the list of the editions."""
 
 
-PAGE_CONTEXT = ("rapport", "annee", "communes", "metropole")
-"""What a fiche page shows besides its fiche: no more than its cache key covers."""
-
-
-def _html(
-    dirs: list[Path],
-    env: Environment,
-    context: dict[str, Any],
-    views: list[FicheView],
-    cache: BuildCache | None = None,
-    target: Path | None = None,
-) -> dict[str, bytes]:
-    """The site; with a cache, the pages that did not change are left out (kept)."""
-    env.fragment_cache = cache  # type: ignore[attr-defined]
-    files = {"index.html": env.get_template("index.html.j2").render(context, page="index")}
-    page = env.get_template("action.html.j2")
-    shared = {name: context[name] for name in PAGE_CONTEXT}
-    for view in views:
-        name = f"actions/{view.id}.html"
-        if cache is None or target is None or not cache.page(target, name, view):
-            files[name] = page.render(shared, vue=view, page="action")
-    files["accessibilite.html"] = env.get_template("accessibilite.html.j2").render(
-        context, page="accessibilite"
+def build_all(options: BuildOptions, years: Sequence[int]) -> list[BuildResult]:
+    """Every year of ``years`` into OUT/<year>/, each linking to the others, then the list
+    of editions (OUT/index.html). Each edition is replaced only when it is ready; the list
+    is written last, once every edition is."""
+    if not years:
+        raise UsageError(
+            f"aucun rapport dans {display_path(options.data / 'rapports')} : rien à construire",
+            "créez DATA/rapports/ANNÉE/rapport.yaml, ou vérifiez l'option --data",
+        )
+    results = [build(replace(options, year=year), editions=years) for year in years]
+    listed = []
+    for year in years:
+        narrative, _found = load_narrative(options.data, year)
+        assert narrative is not None  # its edition was just built
+        listed.append({"annee": year, "rapport": narrative.meta})
+    renderer = UnitRenderer(template_dirs(options.templates), default_vocabulary())
+    page = renderer.render(
+        Unit("editions.html.j2", {"editions": tuple(reversed(listed)), "derniere": years[-1]})
     )
-    encode = (lambda text: text.encode("utf-8")) if cache is None else cache.splice
-    out = {name: encode(text) for name, text in files.items()}
-    for name in STATIC_FILES:
-        source = next(d / name for d in dirs if (d / name).is_file())
-        out[name] = source.read_bytes()
-    return out
+    target = options.out / EDITIONS_PAGE
+    staging = target.with_name(f".{EDITIONS_PAGE}.tmp")
+    staging.write_bytes(page.encode("utf-8"))
+    os.replace(staging, target)
+    return results
 
 
-def _markdown(
-    env: Environment, context: dict[str, Any], year: int, cache: BuildCache | None = None
-) -> dict[str, bytes]:
-    env.fragment_cache = cache  # type: ignore[attr-defined]
-    text = single_blank_lines(env.get_template("bilan.md.j2").render(context))
-    data = text.encode("utf-8") if cache is None else cache.splice(text)
-    if cache is not None and cache.met_at_joins(data, b"\n\n\n"):
-        data = single_blank_lines(data)  # the fragments spliced in have single blank lines
-    return {f"bilan-{year}.md": data.strip() + b"\n"}
-
-
-DATA_FILES = ("donnees/actions.csv", "donnees/actions.json", "donnees/datapackage.json")
-
-
-def _data_in_background(
-    figures: dict[str, Any], narrative: Narrative, cache: BuildCache | None, target: Path
-) -> Callable[[], dict[str, bytes]]:
-    """The open data, written by another core while this one renders the pages; with a
-    cache, left out (kept) when the figures did not change."""
-    if cache is not None:
-        key = digest("donnees", cache.data_key(figures))
-        if cache.keep(target, DATA_FILES, key):
-            return dict
-    return in_background(_data, figures, narrative.meta.organisme, narrative.meta.titre)
-
-
-def _data(figures: dict[str, Any], organisme: str, titre: str) -> dict[str, bytes]:
-    table = opendata.rows(figures)
-    texts = (
-        opendata.to_csv(table),
-        opendata.to_json(figures, table),
-        opendata.datapackage(figures, organisme, titre),
-    )
-    return {name: text.encode("utf-8") for name, text in zip(DATA_FILES, texts, strict=True)}
+def _produce(output: Output, renderer: UnitRenderer) -> bytes:
+    if isinstance(output, Static):
+        return renderer.static(output.source)
+    assert isinstance(output, Page)
+    return output.convert(renderer.render(output.unit), renderer.static)

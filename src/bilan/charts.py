@@ -16,26 +16,19 @@ GAP = 10
 LABEL_WIDTH = 360
 BAR_WIDTH = 300
 VALUE_WIDTH = 50
-PALETTE = {
-    "barre-existante": ("#8fc1cc", "#07363f"),
-    "barre-prospective": ("#f2c58a", "#8a5a00"),
-    "phase-1": ("#d6e6f5", "#2f5f8f"),
-    "phase-2": ("#fbe3b8", "#8a5a00"),
-    "phase-3": ("#cde9d3", "#2d6a3e"),
-    "phase-4": ("#e2dcf0", "#5a4a8a"),
-    "phase-vide": ("#ffffff", "#4a4a4a"),
-}
-"""Fill and stroke of each segment class, as SVG attributes: renderers without the page's
-stylesheet (the PDF) still draw the colours; the stylesheet may override them."""
 
 
 @dataclass(frozen=True)
 class Segment:
-    """A part of a bar: its value, CSS class and legend text."""
+    """A part of a bar: its value, CSS class and legend text, and its colours as SVG
+    attributes (renderers without the page's stylesheet, the PDF, still draw them; the
+    stylesheet may override them)."""
 
     value: int
     css: str
     legend: str
+    fill: str = "#ffffff"
+    stroke: str = "#4a4a4a"
 
 
 @dataclass(frozen=True)
@@ -75,7 +68,7 @@ def bar_chart(ident: str, title: str, description: str, bars: list[Bar]) -> Mark
             if segment.value == 0:
                 continue
             length = BAR_WIDTH * segment.value / largest
-            fill, stroke = PALETTE.get(segment.css, ("#cccccc", "#1b1b1b"))
+            fill, stroke = segment.fill, segment.stroke
             parts.append(
                 f'<rect class="{escape(segment.css)}" x="{x:g}" y="{y}" '
                 f'width="{length:.2f}" height="{BAR_HEIGHT}" fill="{fill}" stroke="{stroke}"/>'

@@ -2,29 +2,110 @@
 
 Commands parse their options, call one library function and print. Heavy modules
 (Jinja, markdown-it, WeasyPrint) are imported inside the commands that need them, so
-that ``bilan validate`` starts fast. Errors in the data are diagnostics (exit 1); a
-missing folder or a wrong option is a usage error (exit 2); a Python traceback only
-with ``--debug``.
+that ``bilan validate`` starts fast. Errors in the data are diagnostics (exit 1), which
+validate, build and stats print through the same reporter (:func:`show_diagnostics`); a
+missing folder or a wrong option is a usage error (exit 2); an unexpected error is a bug
+report, with the command to rerun with ``--debug``, the only way to a Python traceback.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 import typer
 
 from bilan import __version__
-from bilan.cli_french import FrenchGroup
-from bilan.diagnostics import printable
-from bilan.errors import BilanError
+from bilan.cli_french import FrenchBadParameter, FrenchCommand, FrenchGroup
+from bilan.diagnostics import Diagnostic, errors, printable
+from bilan.errors import BilanError, InvalidData, UsageError
+from bilan.outputs import FORMATS as OUTPUT_FORMATS
+from bilan.reporters import CODE_QUALITY_FILE, REPORTERS, choose_reporter
+from bilan.typer_click import ClickException, Context
+
+_ARGS = "bilan.args"
+"""Where the root context keeps the arguments it was given (to rerun them with --debug)."""
+
+
+def issue_tracker() -> str | None:
+    """Where to report a bug: the ``Issues`` URL of the package's metadata
+    (``[project.urls]`` of pyproject.toml, its one place). Imported here: only a failing
+    run needs it, and it costs every run a tenth of its start-up."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("bilan").get_all("Project-URL") or []
+    except PackageNotFoundError:  # pragma: no cover - run from a bare source tree
+        return None
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "issues":
+            return str(url).strip()
+    return None
+
+
+def report_bug(error: Exception, rerun: Sequence[str]) -> None:
+    """An unexpected error, told as a bug of bilan: what broke, the command that shows the
+    trace (``rerun``), where to report it. No trace here: only with --debug."""
+    where = issue_tracker()
+    lines = [
+        f"erreur interne : {type(error).__name__}: {error}",
+        "C'est un défaut de bilan lui-même, pas une erreur dans vos données ni dans la commande.",
+        "Pour afficher la trace complète, relancez la même commande avec --debug :",
+        f"    {shlex.join(rerun)}",
+        f"puis signalez le problème, en joignant cette trace : {where}"
+        if where
+        else "puis signalez le problème à l'équipe qui maintient bilan, en joignant cette trace.",
+    ]
+    for line in lines:
+        typer.echo(printable(line), err=True)
+
+
+def fail(error: BilanError) -> NoReturn:
+    """Print a user-facing error in French and exit with its status."""
+    typer.echo(printable(f"erreur : {error.message}"), err=True)
+    if error.hint:
+        typer.echo(printable(f"Conseil : {error.hint}"), err=True)
+    raise typer.Exit(error.exit_code)
+
+
+class BilanGroup(FrenchGroup):
+    """The group of ``bilan``'s commands: known errors become French messages and their
+    exit status, unknown ones a bug report; a Python trace only with ``--debug``."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Context | None = None, **extra: Any
+    ) -> Context:
+        given = tuple(args)
+        context = super().make_context(info_name, args, parent, **extra)
+        context.meta[_ARGS] = given
+        return context
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BilanError as error:
+            fail(error)
+        except (ClickException, typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:  # output piped into `head`: stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
+        except Exception as error:
+            if ctx.params.get("debug"):
+                raise
+            report_bug(error, [ctx.info_name or "bilan", "--debug", *ctx.meta.get(_ARGS, ())])
+            raise typer.Exit(1) from None
+
 
 app = typer.Typer(
     name="bilan",
-    cls=FrenchGroup,
+    cls=BilanGroup,
     help="Bilan annuel du schéma de mutualisation : vérifie les fiches-actions et produit le rapport.",
     no_args_is_help=True,
     add_completion=True,
@@ -33,14 +114,12 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_state = {"debug": False}
+Function = TypeVar("Function", bound=Callable[..., Any])
 
 
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
-    gitlab = "gitlab"
+def command(name: str | None = None) -> Callable[[Function], Function]:
+    """``@app.command()`` with bilan's French command class."""
+    return app.command(name, cls=FrenchCommand)
 
 
 DataOption = Annotated[
@@ -49,6 +128,60 @@ DataOption = Annotated[
         "--data", help="Dossier des données (fiches, communes, rapports).", show_default=True
     ),
 ]
+
+
+YearOption = Annotated[
+    int | None,
+    typer.Option(
+        "--year",
+        "--annee",
+        "-y",
+        min=2000,
+        max=2100,
+        metavar="ANNÉE",
+        help="Année du bilan, par exemple 2016. Par défaut : la dernière de DATA/rapports/.",
+        show_default=False,
+    ),
+]
+
+
+def chosen_year(year: int | None, data: Path) -> int:
+    """The year asked for, else the latest of the data folder."""
+    from bilan.dataset import latest_year
+
+    return latest_year(data) if year is None else year
+
+
+def _reporter_name(value: str | None) -> str | None:
+    if value is not None and value not in REPORTERS:
+        raise FrenchBadParameter(
+            f"« {printable(value)} » ne fait pas partie des formats possibles "
+            f"({', '.join(REPORTERS)})"
+        )
+    return value
+
+
+def diagnostics_option(*names: str) -> Any:
+    """The choice of a diagnostics format (see bilan.reporters), the same for every command."""
+    return typer.Option(
+        *names,
+        metavar="FORMAT",
+        callback=_reporter_name,
+        autocompletion=lambda: list(REPORTERS),
+        show_default=False,
+        help=f"Format des messages sur les données : {', '.join(REPORTERS)} (voir "
+        "docs/diagnostics.md). Par défaut : github dans GitHub Actions ; dans GitLab CI, text "
+        f"et le rapport Code Quality dans {CODE_QUALITY_FILE} ; sinon text.",
+    )
+
+
+def show_diagnostics(
+    diagnostics: Sequence[Diagnostic], files: int, chosen: str | None, *, err: bool
+) -> None:
+    """What the validation found, and its summary, in the format ``chosen`` (else the
+    CI's, else text): the same for validate, build and stats."""
+    reporter = choose_reporter(chosen, os.environ, Path.cwd())
+    reporter.report(diagnostics, files, lambda text: typer.echo(text, err=err))
 
 
 def _version(value: bool) -> None:
@@ -71,50 +204,14 @@ def main(
     ] = False,
 ) -> None:
     """Bilan annuel du schéma de mutualisation (article L5211-39-1 du CGCT)."""
-    _state["debug"] = debug
 
 
-def fail(error: BilanError) -> NoReturn:
-    """Print a user-facing error in French and exit with its status."""
-    typer.echo(printable(f"erreur : {error.message}"), err=True)
-    if error.hint:
-        typer.echo(printable(f"Conseil : {error.hint}"), err=True)
-    raise typer.Exit(error.exit_code)
-
-
-def guarded(run: object) -> None:
-    """Call ``run`` and turn known errors into messages, unknown ones into a short notice."""
-    try:
-        run()  # type: ignore[operator]
-    except BilanError as error:
-        fail(error)
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
-        raise
-    except BrokenPipeError:  # output piped into `head`: stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise typer.Exit(1) from None
-    except Exception as error:
-        if _state["debug"]:
-            raise
-        typer.echo(printable(f"erreur interne : {type(error).__name__}: {error}"), err=True)
-        typer.echo(
-            "Relancez avec « bilan --debug … » pour la trace complète, et signalez le problème.",
-            err=True,
-        )
-        raise typer.Exit(1) from None
-
-
-@app.command()
+@command()
 def validate(
     data: DataOption = Path("data"),
     output_format: Annotated[
-        OutputFormat,
-        typer.Option(
-            "--format",
-            "-f",
-            help="Format de sortie : text, json, github (annotations) ou gitlab (Code Quality).",
-        ),
-    ] = OutputFormat.text,
+        str | None, diagnostics_option("--format", "-f", "--diagnostics")
+    ] = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Les avertissements font aussi échouer la vérification."),
@@ -138,42 +235,29 @@ def validate(
     (ou des avertissements avec --strict), 2 si la commande est mal appelée.
     """
 
-    def run() -> None:
-        from bilan import diagnostics as diag
-        from bilan.validate import validate_data
+    from bilan.validate import validate_data
 
-        result = validate_data(data, jobs=jobs)
-        found = result.diagnostics
-        if output_format is OutputFormat.json:
-            typer.echo(diag.render_json(found, result.files))
-        elif output_format is OutputFormat.github:
-            if found:
-                typer.echo(diag.render_github(found))
-            typer.echo(diag.summary(found, result.files))
-        elif output_format is OutputFormat.gitlab:
-            typer.echo(diag.render_gitlab(found))
-        else:
-            if found:
-                typer.echo(diag.render_text(found, Path.cwd()))
-            typer.echo(diag.summary(found, result.files))
-        if not result.ok or (strict and found):
-            raise typer.Exit(1)
-
-    guarded(run)
+    result = validate_data(data, jobs=jobs)
+    show_diagnostics(result.diagnostics, result.files, output_format, err=False)
+    if not result.ok or (strict and result.diagnostics):
+        raise typer.Exit(1)
 
 
-class BuildFormat(StrEnum):
-    html = "html"
-    md = "md"
-    data = "data"
-    pdf = "pdf"
+BuildFormat = StrEnum("BuildFormat", {name: name for name in OUTPUT_FORMATS})  # type: ignore[misc]
+"""The output formats of the registry (bilan.outputs), as the option's choices."""
 
 
-@app.command()
+@command()
 def build(
-    year: Annotated[
-        int, typer.Option("--year", "-y", help="Année du bilan à construire, par exemple 2016.")
-    ],
+    year: YearOption = None,
+    every_year: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Construit toutes les années de DATA/rapports/, chacune dans OUT/ANNÉE/, et "
+            "OUT/index.html qui les liste.",
+        ),
+    ] = False,
     data: DataOption = Path("data"),
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Dossier de sortie ; le rapport va dans OUT/ANNÉE/.")
@@ -189,7 +273,9 @@ def build(
         typer.Option(
             "--format",
             "-f",
-            help="Sorties à produire (répétable) : html, md, data, pdf. Par défaut : toutes.",
+            help="Sorties à produire (répétable) : "
+            + " ; ".join(f"{f.name}, {f.description}" for f in OUTPUT_FORMATS.values())
+            + ". Par défaut : toutes.",
         ),
     ] = None,
     no_cache: Annotated[
@@ -200,6 +286,7 @@ def build(
             "dans OUT/.bilan-cache/ (fiches vérifiées, pages inchangées).",
         ),
     ] = False,
+    diagnostics: Annotated[str | None, diagnostics_option("--diagnostics")] = None,
 ) -> None:
     """Construit le rapport d'une année : site HTML, PDF, Markdown et données ouvertes.
 
@@ -207,40 +294,41 @@ def build(
     précédent reste en place.
     """
 
-    def run() -> None:
-        from bilan import diagnostics as diag
-        from bilan.build import FORMATS, BuildOptions, InvalidData
-        from bilan.build import build as run_build
+    from bilan.build import BuildOptions, build_all
+    from bilan.build import build as run_build
+    from bilan.dataset import report_years
 
-        chosen = frozenset(f.value for f in formats) if formats else frozenset(FORMATS)
-        options = BuildOptions(
-            year=year,
-            data=data,
-            out=out,
-            templates=templates,
-            formats=chosen,
-            pdf_requested=bool(formats) and "pdf" in chosen,
-            cache=not no_cache,
+    if every_year and year is not None:
+        raise UsageError(
+            "--all et --year s'excluent", "gardez --all (toutes les années) ou --year ANNÉE"
         )
-        try:
-            result = run_build(options)
-        except InvalidData as error:
-            typer.echo(diag.render_text(error.diagnostics, Path.cwd()), err=True)
-            typer.echo(
-                diag.summary(error.diagnostics, len({d.path for d in error.diagnostics})), err=True
-            )
-            raise
-        if result.diagnostics:
-            typer.echo(diag.render_text(result.diagnostics, Path.cwd()), err=True)
+    requested = frozenset(str(f.value) for f in formats or ())
+    options = BuildOptions(
+        year=chosen_year(year, data) if not every_year else 0,
+        data=data,
+        out=out,
+        templates=templates,
+        formats=requested or frozenset(OUTPUT_FORMATS),
+        requested=requested,
+        cache=not no_cache,
+    )
+    try:
+        results = build_all(options, report_years(data)) if every_year else [run_build(options)]
+    except InvalidData as error:
+        show_diagnostics(error.diagnostics, error.files, diagnostics, err=True)
+        raise
+    for result in results:
+        show_diagnostics(result.diagnostics, result.checked, diagnostics, err=True)
         for notice in result.notices:
             typer.echo(f"avertissement : {notice}", err=True)
         count = len(result.files)
         plural = "s" if count > 1 else ""
-        typer.echo(f"Rapport {year} construit dans {result.target}/ ({count} fichier{plural}).")
-        if "html" in chosen:
-            typer.echo(f"Ouvrir : {result.target / 'index.html'}")
-
-    guarded(run)
+        typer.echo(
+            f"Rapport {result.year} construit dans {result.target}/ ({count} fichier{plural})."
+        )
+    if "html" in options.formats:
+        opened = options.out / "index.html" if every_year else results[0].target / "index.html"
+        typer.echo(f"Ouvrir : {opened}")
 
 
 class StatsFormat(StrEnum):
@@ -248,17 +336,15 @@ class StatsFormat(StrEnum):
     json = "json"
 
 
-@app.command()
+@command()
 def stats(
-    year: Annotated[
-        int,
-        typer.Option("--year", "-y", metavar="ANNÉE", help="Année du bilan, par exemple 2016."),
-    ],
+    year: YearOption = None,
     data: DataOption = Path("data"),
     output_format: Annotated[
         StatsFormat,
         typer.Option("--format", "-f", help="Présentation : table (texte lisible) ou json."),
     ] = StatsFormat.table,
+    diagnostics: Annotated[str | None, diagnostics_option("--diagnostics")] = None,
 ) -> None:
     """Affiche les chiffres consolidés d'une année, ceux que montre le rapport.
 
@@ -266,31 +352,42 @@ def stats(
     aucun chiffre n'est affiché.
     """
 
-    def run() -> None:
-        from bilan import diagnostics as diag
-        from bilan.stats import InvalidData, to_json, to_table, year_figures
+    from bilan.stats import to_json, to_table, year_figures
 
-        try:
-            figures = year_figures(data, year)
-        except InvalidData as error:
-            typer.echo(diag.render_text(error.diagnostics, Path.cwd()), err=True)
-            typer.echo(diag.summary(error.diagnostics, error.files), err=True)
-            raise
-        typer.echo(to_json(figures) if output_format is StatsFormat.json else to_table(figures))
+    try:
+        found = year_figures(data, chosen_year(year, data))
+    except InvalidData as error:
+        show_diagnostics(error.diagnostics, error.files, diagnostics, err=True)
+        raise
+    show_diagnostics(found.diagnostics, found.files, diagnostics, err=True)
+    figures = found.figures
+    if output_format is StatsFormat.json:
+        typer.echo(to_json(figures))
+    else:
+        typer.echo(to_table(figures, found.vocabulary))
 
-    guarded(run)
 
-
-@app.command()
+@command()
 def new(
     kind: Annotated[
-        Literal["existante", "prospective"],
-        typer.Option("--type", "-t", help="Type de l'action : existante ou prospective."),
+        str,
+        typer.Option(
+            "--type",
+            "-t",
+            metavar="TYPE",
+            help="Type de l'action, parmi ceux du projet (data/bilan.yaml ; par défaut : "
+            "existante ou prospective).",
+        ),
     ],
     number: Annotated[
         int,
         typer.Option(
-            "--numero", "-n", min=1, metavar="N", help="Numéro de l'action, propre à son type."
+            "--numero",
+            "-n",
+            min=1,
+            max=999,
+            metavar="N",
+            help="Numéro de l'action, propre à son type (1 à 999).",
         ),
     ],
     title: Annotated[
@@ -305,12 +402,14 @@ def new(
     year: Annotated[
         int | None,
         typer.Option(
+            "--year",
             "--annee",
+            "-y",
             min=2000,
             max=2100,
             metavar="ANNÉE",
-            help="Année du premier bilan. Par défaut : la dernière année de DATA/rapports/, "
-            "sinon l'année en cours.",
+            help="Année du premier bilan (l'action entre au schéma cette année-là). Par "
+            "défaut : la dernière année de DATA/rapports/, sinon l'année en cours.",
         ),
     ] = None,
     themes: Annotated[
@@ -318,42 +417,77 @@ def new(
         typer.Option(
             "--theme",
             metavar="THÈME",
-            help="Thème de l'action (répétable) : fonctions-ressources, services-a-la-population, "
-            "amenagement-developpement-durable ou interventions-techniques. "
-            "Par défaut : fonctions-ressources.",
+            help="Thème de l'action (répétable), parmi ceux du projet (data/bilan.yaml). "
+            "Par défaut : le premier.",
         ),
     ] = None,
 ) -> None:
-    """Crée la fiche d'une nouvelle action : valide, commentée, à compléter.
+    """Crée la fiche d'une nouvelle action et son premier bilan : valides, commentés.
 
     La fiche est écrite dans DATA/actions/, nommée d'après le type, le numéro et le titre
-    (par exemple p13-reseau-thematique-sport.yaml). Une fiche existante n'est jamais
-    remplacée, et un numéro déjà décrit par une autre fiche est refusé.
+    (par exemple p13-reseau-thematique-sport.yaml), et son bilan dans
+    DATA/rapports/ANNÉE/bilans/. Un fichier existant n'est jamais remplacé, et un numéro
+    déjà décrit par une autre fiche est refusé.
     """
+    from bilan.files import display_path
+    from bilan.skeleton import create
 
-    def run() -> None:
-        from bilan.dataset import display_path
-        from bilan.skeleton import create
-
-        made = create(data, kind, number, title, year, themes or [])
-        typer.echo(f"Fiche créée : {display_path(made.path)} (bilan {made.year}).")
-        for notice in made.notices:
-            typer.echo(f"avertissement : {notice}", err=True)
-        typer.echo("Complétez-la, puis lancez « bilan validate ».")
-
-    guarded(run)
+    made = create(data, kind, number, title, year, themes or [])
+    typer.echo(f"Fiche créée : {display_path(made.path)}.")
+    if made.bilan is not None:
+        typer.echo(f"Bilan {made.year} créé : {display_path(made.bilan)}.")
+    for notice in made.notices:
+        typer.echo(f"avertissement : {notice}", err=True)
+    typer.echo("Complétez-les, puis lancez « bilan validate ».")
 
 
-@app.command()
+@command("new-year")
+def new_year(
+    year: Annotated[
+        int,
+        typer.Option(
+            "--year",
+            "--annee",
+            "-y",
+            min=2000,
+            max=2100,
+            metavar="ANNÉE",
+            help="L'année à préparer, celle qui suit la dernière de DATA/rapports/.",
+            show_default=False,
+        ),
+    ],
+    data: DataOption = Path("data"),
+) -> None:
+    """Prépare le bilan d'une nouvelle année à partir de celui de l'année précédente.
+
+    Chaque action encore au schéma reçoit son bilan de l'année : état, calendrier, communes
+    et indicateurs (sans leurs valeurs) repris, résultats à venir de l'année précédente à
+    évaluer, textes de l'année « À compléter ». Le rapport (rapport.yaml et les parties)
+    est copié, chaque partie marquée à réécrire. « bilan validate » signale ce qui reste
+    à compléter. Une année déjà commencée n'est jamais remplacée.
+    """
+    from bilan.files import display_path
+    from bilan.newyear import start_year
+
+    made = start_year(data, year)
+    typer.echo(f"Année {year} préparée dans {display_path(made.folder)}/ :")
+    typer.echo(f"  {made.bilans} bilans repris de {year - 1}, {made.created} nouveaux ;")
+    typer.echo(f"  {made.parts} parties du rapport à réécrire, et rapport.yaml.")
+    typer.echo("Complétez ce qui est marqué « À compléter », puis lancez « bilan validate ».")
+
+
+@command()
 def schema(
     name: Annotated[
-        Literal["fiche", "communes"],
+        Literal["fiche", "bilan", "communes", "projet"],
         typer.Argument(
             metavar="MODÈLE",
-            help="fiche (une fiche-action) ou communes (data/communes.yaml).",
+            help="fiche (data/actions/*.yaml), bilan (data/rapports/ANNÉE/bilans/*.yaml), "
+            "communes (data/communes.yaml) ou projet (data/bilan.yaml).",
             show_default=False,
         ),
     ] = "fiche",
+    data: DataOption = Path("data"),
     out: Annotated[
         Path | None,
         typer.Option(
@@ -364,26 +498,32 @@ def schema(
         ),
     ] = None,
 ) -> None:
-    """Affiche ou écrit le schéma JSON d'une fiche-action (ou de communes.yaml).
+    """Affiche ou écrit le schéma JSON d'un fichier du projet, avec son vocabulaire.
 
     Les éditeurs (VS Code et son extension YAML) s'en servent pour compléter et vérifier
-    les champs pendant la saisie. « make schemas » régénère ceux du dépôt (schemas/).
+    les champs pendant la saisie : thèmes, phases et états y sont ceux de DATA/bilan.yaml.
+    « make schemas » régénère ceux du dépôt (schemas/).
     """
+    from bilan.config import load_project
+    from bilan.schema import render, write
 
-    def run() -> None:
-        from bilan.schema import render, write
+    project, _raw, found = load_project(data) if data.is_dir() else (None, b"", [])
+    if found:
+        raise BilanError(
+            "la configuration du projet (data/bilan.yaml) contient des erreurs",
+            "corrigez-les d'abord (bilan validate les liste toutes)",
+        )
+    vocabulary = project.vocabulaire if project else None
+    if out is None:
+        typer.echo(render(name, vocabulary), nl=False)
+        return
+    write(name, out, vocabulary)
+    typer.echo(f"Schéma écrit : {out}")
 
-        if out is None:
-            typer.echo(render(name), nl=False)
-            return
-        write(name, out)
-        typer.echo(f"Schéma écrit : {out}")
 
-    guarded(run)
-
-
-@app.command()
+@command()
 def serve(
+    year: YearOption = None,
     data: DataOption = Path("data"),
     templates: Annotated[
         Path | None,
@@ -391,63 +531,53 @@ def serve(
             "--templates", help="Dossier de gabarits personnalisés, consulté avant ceux du projet."
         ),
     ] = None,
-    year: Annotated[
-        int | None,
-        typer.Option(
-            "--year",
-            "-y",
-            help="Année du bilan à montrer. Par défaut : la dernière de DATA/rapports/.",
-            show_default=False,
-        ),
-    ] = None,
     port: Annotated[
-        int, typer.Option("--port", "-p", min=0, max=65535, help="Port de l'aperçu sur 127.0.0.1.")
+        int,
+        typer.Option(
+            "--port", "-p", min=0, max=65535, metavar="PORT", help="Port de l'aperçu sur 127.0.0.1."
+        ),
     ] = 8000,
 ) -> None:
     """Aperçu en direct : construit le site, le montre dans le navigateur et le met à jour
-    à chaque enregistrement d'une fiche, d'un texte ou d'un gabarit.
+    à chaque enregistrement d'une fiche, d'un bilan, d'un texte ou d'un gabarit.
 
     Les erreurs des données s'affichent ici et sur la page, jusqu'à leur correction. Le
-    site est construit dans un dossier temporaire (le PDF à la demande) : ni data/ ni
+    site est construit dans un dossier temporaire (le PDF à la demande) : ni DATA/ ni
     build/ ne sont modifiés. Ctrl-C pour arrêter.
     """
+    from bilan.preview import Outcome
+    from bilan.serve import serve as run_preview
 
-    def run() -> None:
-        from bilan import diagnostics as diag
-        from bilan.serve import Outcome
-        from bilan.serve import serve as run_preview
-
-        def told(outcome: Outcome) -> None:
-            why = ", ".join(outcome.changed) or "premier affichage"
-            if outcome.diagnostics:
-                typer.echo(diag.render_text(list(outcome.diagnostics), Path.cwd()), err=True)
-            if outcome.problem is not None:
-                problem = outcome.problem
-                typer.echo(printable(f"erreur : {problem.message}"), err=True)
-                if problem.hint:
-                    typer.echo(printable(f"Conseil : {problem.hint}"), err=True)
-            if outcome.ok:
-                seconds = f"{outcome.seconds:.2f}".replace(".", ",")
-                typer.echo(printable(f"Site à jour en {seconds} s ({why})."))
-            else:
-                count = len(diag.errors(outcome.diagnostics)) or 1
-                typer.echo(
-                    printable(
-                        f"Site non mis à jour ({why}) : {count} erreur{'s' if count > 1 else ''} ; "
-                        "la page montre la dernière version construite."
-                    ),
-                    err=True,
-                )
-
-        typer.echo("Construction de l'aperçu…")
-        run_preview(
-            year,
-            data,
-            templates,
-            port,
-            told,
-            lambda url: typer.echo(f"Aperçu : {url} (Ctrl-C pour arrêter)"),
+    def told(outcome: Outcome) -> None:
+        why = ", ".join(outcome.changed) or "premier affichage"
+        if outcome.diagnostics:
+            show_diagnostics(outcome.diagnostics, outcome.checked, "text", err=True)
+        problem = outcome.problem
+        if problem is not None:
+            typer.echo(printable(f"erreur : {problem.message}"), err=True)
+            if problem.hint:
+                typer.echo(printable(f"Conseil : {problem.hint}"), err=True)
+        if outcome.ok:
+            seconds = f"{outcome.seconds:.2f}".replace(".", ",")
+            typer.echo(printable(f"Site à jour en {seconds} s ({why})."))
+            return
+        count = len(errors(outcome.diagnostics)) or 1
+        typer.echo(
+            printable(
+                f"Site non mis à jour ({why}) : {count} erreur{'s' if count > 1 else ''} ; "
+                "la page montre la dernière version construite."
+            ),
+            err=True,
         )
-        typer.echo("Aperçu arrêté.")
 
-    guarded(run)
+    chosen = chosen_year(year, data)
+    typer.echo("Construction de l'aperçu…")
+    run_preview(
+        chosen,
+        data,
+        templates,
+        port,
+        told,
+        lambda url: typer.echo(f"Aperçu : {url} (Ctrl-C pour arrêter)"),
+    )
+    typer.echo("Aperçu arrêté.")

@@ -1,121 +1,139 @@
-"""Load the data folder: every fiche, the communes, with their positions.
+"""Load the data folder: the project's configuration, the communes, every fiche and every
+year's bilans, with their positions.
 
-Files are read here and nowhere else (besides the narrative, see :mod:`bilan.narrative`).
+The layout (docs/format-fiche.md)::
+
+    data/bilan.yaml                        the project's configuration (optional)
+    data/communes.yaml                     the members
+    data/actions/<id>.yaml                 a fiche: what does not change from year to year
+    data/rapports/<année>/rapport.yaml     a year's report settings, and its narrative (*.md)
+    data/rapports/<année>/bilans/<id>.yaml the bilan of fiche <id> for that year
+
 A file that cannot be loaded becomes diagnostics; the others load all the same, so a
 single run reports every problem.
 """
 
 from __future__ import annotations
 
-import errno
-import hashlib
-import os
-import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from bilan.diagnostics import Diagnostic, Severity
+from bilan.config import Project, load_project
+from bilan.diagnostics import Diagnostic
+from bilan.document import Document
 from bilan.errors import UsageError
-from bilan.models import Action, CommunesFile, Fiche
-from bilan.validation import check_model
+from bilan.files import SourceFile, display_path, read_file, read_folder
+from bilan.modelerrors import check_model
+from bilan.models import VOCABULARY, Action, CommunesFile, Fiche, Report
 from bilan.workers import choose_jobs, gc_paused, ordered_map
-from bilan.yamlio import MAX_BYTES, Document, decode, load_bytes, too_large
+from bilan.yamlio import load_bytes
 
 ACTIONS_DIR = "actions"
 COMMUNES_FILE = "communes.yaml"
 REPORTS_DIR = "rapports"
+BILANS_DIR = "bilans"
 
 
-class FicheStore(Protocol):
-    """The fiches an earlier build validated, by the hash of their file's bytes (see
-    :mod:`bilan.buildcache`): what the store knows is neither parsed nor validated again."""
+class FicheSource(Protocol):
+    """A valid fiche as the layers above see it: its names, the hash of its file's bytes
+    (what determines it), its actions, the model and the document it was read from (for
+    positions). Loaded eagerly by default (:class:`LoadedFiche`); a faster implementation
+    may read the model only when asked."""
 
-    def known(self) -> frozenset[str]:
-        """The hashes of the fiches the store holds."""
+    @property
+    def stem(self) -> str:
+        """The file's name without ``.yaml``."""
         ...
 
-    def summary(self, digest: str) -> tuple[str, tuple[Action, ...]]:
-        """The id and actions of a known fiche, without reading the whole of it."""
+    @property
+    def shown(self) -> str:
+        """The file's path as the user sees it."""
         ...
 
-    def fiche(self, digest: str) -> Fiche: ...
+    @property
+    def digest(self) -> str:
+        """Hash of the file's bytes."""
+        ...
 
-    def add(self, digest: str, fiche: Fiche) -> None: ...
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def actions(self) -> Sequence[Action]: ...
+
+    @property
+    def fiche(self) -> Fiche: ...
+
+    @property
+    def doc(self) -> Document: ...
+
+    def in_schema(self, year: int) -> bool:
+        """Whether the schéma of ``year`` holds the fiche's actions (its summary says)."""
+        ...
 
 
+class ReportSource(Protocol):
+    """A valid bilan of one year, as :class:`FicheSource` is a fiche."""
+
+    @property
+    def stem(self) -> str: ...
+
+    @property
+    def shown(self) -> str: ...
+
+    @property
+    def digest(self) -> str: ...
+
+    @property
+    def report(self) -> Report: ...
+
+    @property
+    def doc(self) -> Document: ...
+
+
+@dataclass(frozen=True)
 class LoadedFiche:
-    """A valid fiche and the document it was read from (for positions).
+    """A fiche read and validated from its file."""
 
-    A fiche the build cache knows is read lazily: its id and actions from the cache's
-    summary, its model and its text (for positions) only when something asks, which, for
-    a fiche whose file did not change, an incremental build never does."""
-
-    def __init__(
-        self,
-        stem: str,
-        digest: str = "",
-        *,
-        doc: Document | None = None,
-        fiche: Fiche | None = None,
-        store: FicheStore | None = None,
-        shown: str = "",
-        raw: bytes = b"",
-    ) -> None:
-        self.stem = stem
-        self.digest = digest
-        """Hash of the file's bytes: what the build cache knows the fiche by."""
-        if doc is not None:
-            self.doc = doc
-            shown = doc.path
-        if fiche is not None:
-            self.fiche = fiche
-        self.shown = shown
-        self._store = store
-        self._raw = raw
-
-    @cached_property
-    def fiche(self) -> Fiche:
-        assert self._store is not None
-        try:
-            return self._store.fiche(self.digest)
-        except ValueError:  # a damaged cache: the file's bytes validated before, again
-            return self._parsed()
-
-    def _parsed(self) -> Fiche:
-        doc, _found = load_bytes(self._raw, self.shown)
-        fiche = None if doc is None else check_model(doc, Fiche)[0]
-        if fiche is None:
-            raise UsageError(
-                f"cache de construction incohérent pour {self.shown}",
-                "relancez la commande avec --no-cache",
-            )
-        return fiche
-
-    @cached_property
-    def doc(self) -> Document:
-        text, _found = decode(self._raw, self.shown)  # decoded without error before
-        assert text is not None
-        return Document.unread(self.shown, text)
-
-    @cached_property
-    def _summary(self) -> tuple[str, tuple[Action, ...]]:
-        if "fiche" not in self.__dict__ and self._store is not None:
-            try:
-                return self._store.summary(self.digest)
-            except ValueError:
-                pass  # a damaged cache: read the whole fiche
-        return self.fiche.id, tuple(self.fiche.actions)
+    stem: str
+    shown: str
+    digest: str
+    fiche: Fiche
+    doc: Document
 
     @property
     def id(self) -> str:
-        return self._summary[0]
+        return self.fiche.id
 
     @property
     def actions(self) -> Sequence[Action]:
-        return self._summary[1]
+        return self.fiche.actions
+
+    def in_schema(self, year: int) -> bool:
+        return self.fiche.in_schema(year)
+
+
+@dataclass(frozen=True)
+class LoadedReport:
+    """A bilan read and validated from its file."""
+
+    stem: str
+    shown: str
+    digest: str
+    report: Report
+    doc: Document
+
+
+Kind = type[Fiche] | type[Report]
+Parsed = tuple[Any, list[Diagnostic]]
+"""A source (:class:`FicheSource` or :class:`ReportSource`, by the model parsed), or None,
+and what was found."""
+Parser = Callable[[Sequence[SourceFile], Kind, Mapping[str, Any], "int | None"], Iterable[Parsed]]
+"""Files → valid sources (or why not), in the order of the files; the model to read them
+with, the validation context (the vocabulary) and ``jobs``: see :func:`parse_files`."""
 
 
 @dataclass
@@ -123,150 +141,87 @@ class DataSet:
     """Everything under the data folder that loaded and validated."""
 
     root: Path
+    project: Project | None = None
+    project_raw: bytes = b""
+    """The configuration file's bytes (empty without one)."""
     communes: CommunesFile | None = None
     communes_doc: Document | None = None
-    fiches: list[LoadedFiche] = field(default_factory=list)
+    fiches: list[FicheSource] = field(default_factory=list)
+    bilans: dict[int, list[ReportSource]] = field(default_factory=dict)
+    """Each year's bilans (of the years loaded), in file-name order."""
     files: int = 0
     unloaded: int = 0
     """Fiche files that could not be read or validated (their actions are unknown)."""
-
-    def fiche_by_id(self) -> dict[str, LoadedFiche]:
-        return {item.id: item for item in self.fiches}
+    unloaded_bilans: dict[int, set[str]] = field(default_factory=dict)
+    """Each year's bilan files (their names without .yaml) that could not be loaded."""
 
     @cached_property
-    def action_places(self) -> dict[tuple[str, int], list[tuple[LoadedFiche, int]]]:
+    def action_places(self) -> dict[tuple[str, int], list[tuple[FicheSource, int]]]:
         """Where each action (type, number) is described: its fiches, and its index there."""
-        places: dict[tuple[str, int], list[tuple[LoadedFiche, int]]] = {}
+        places: dict[tuple[str, int], list[tuple[FicheSource, int]]] = {}
         for item in self.fiches:
             for index, action in enumerate(item.actions):
                 places.setdefault((action.type, action.numero), []).append((item, index))
         return places
 
+    @cached_property
+    def fiche_by_stem(self) -> dict[str, FicheSource]:
+        return {item.stem: item for item in self.fiches}
 
-def display_path(path: Path) -> str:
-    """Path as the user should see it: relative to the working directory when inside it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # pragma: no cover - another drive on Windows
-        return path.as_posix()
-    if relative.startswith(".."):
-        return path.as_posix()
-    return Path(relative).as_posix()
+    def bilan_of(self, year: int, fiche_id: str) -> ReportSource | None:
+        """The bilan of ``fiche_id`` for ``year``, if it loaded."""
+        return self._bilans_by_stem.get(year, {}).get(fiche_id)
 
+    @cached_property
+    def _bilans_by_stem(self) -> dict[int, dict[str, ReportSource]]:
+        return {year: {b.stem: b for b in items} for year, items in self.bilans.items()}
 
-def read_bytes(
-    path: Path, root: Path, *, folder_inside: bool = False, shown: str | None = None
-) -> tuple[bytes | None, list[Diagnostic]]:
-    """The bytes of one file of the data folder, or why they must not be read: a link out
-    of the folder (F003, whose target is never opened), too large (F004), not a regular
-    file, a broken or looping link, no permission (F005). ``folder_inside``: the folder
-    that holds ``path`` is known to be inside ``root``, links resolved, so that a file
-    that is not a link needs no resolving (which costs more than reading it). ``shown``:
-    the path as the user sees it, if known already."""
-    shown = display_path(path) if shown is None else shown
-    try:
-        trusted = folder_inside and not path.is_symlink()
-        resolved = path if trusted else path.resolve(strict=True)
-    except RuntimeError:  # a symbolic link loop, before Python 3.13
-        return None, [unreadable(shown, OSError(errno.ELOOP, os.strerror(errno.ELOOP)))]
-    except OSError as exc:
-        return None, [unreadable(shown, exc)]
-    if not trusted and not resolved.is_relative_to(root.resolve()):
-        return None, [
-            Diagnostic(
-                shown,
-                0,
-                0,
-                "F003",
-                Severity.ERROR,
-                "lien symbolique qui pointe hors du dossier de données : fichier non lu",
-                "remplacez le lien par le fichier lui-même",
-            )
-        ]
-    try:
-        info = resolved.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
-            return None, [unreadable(shown, OSError(errno.EISDIR, "not a regular file"))]
-        if info.st_size > MAX_BYTES:
-            return None, [too_large(shown, info.st_size)]
-        with resolved.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        return None, [unreadable(shown, exc)]
-    if len(raw) > MAX_BYTES:
-        return None, [too_large(shown, len(raw))]
-    return raw, []
+    @property
+    def context(self) -> dict[str, Any]:
+        """What the models validate with: the project's vocabulary, when it loaded."""
+        if self.project is None:
+            return {}
+        return {VOCABULARY: self.project.vocabulaire}
 
 
-_PLAIN_OPEN = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+def report_years(data_dir: Path) -> list[int]:
+    """Years that have a folder in data/rapports/."""
+    folder = data_dir / REPORTS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and p.is_dir())
 
 
-def _read_plain(path: Path) -> bytes | None:
-    """The bytes of a regular file that is not a link, in four system calls (ten thousand
-    fiches: a fifth of a second saved); None for anything else (a link, a FIFO, a file
-    too large or changing, an error), which :func:`read_bytes` then explains."""
-    if not hasattr(os, "O_NOFOLLOW"):  # pragma: no cover - Windows
-        return None
-    try:
-        handle = os.open(path, _PLAIN_OPEN)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(handle)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
-            return None
-        raw = os.read(handle, info.st_size + 1)
-        return raw if len(raw) == info.st_size else None
-    except OSError:
-        return None
-    finally:
-        os.close(handle)
-
-
-def read_file(path: Path, root: Path) -> tuple[Document | None, list[Diagnostic]]:
-    """Read and parse one YAML file of the data folder, refusing what must not be read."""
-    raw, found = read_bytes(path, root)
-    if raw is None:
-        return None, found
-    return load_bytes(raw, display_path(path))
-
-
-def unreadable(shown: str, exc: OSError) -> Diagnostic:
-    """F005, with the reason in French for the usual causes."""
-    reasons = {
-        errno.ENOENT: "fichier absent, ou lien symbolique cassé",
-        errno.EACCES: "droits de lecture insuffisants",
-        errno.EISDIR: "ce n'est pas un fichier ordinaire (dossier, tube ou périphérique)",
-        errno.ELOOP: "lien symbolique qui tourne en boucle",
-    }
-    reason = reasons.get(exc.errno or 0, exc.strerror or "erreur d'entrée-sortie")
-    return Diagnostic(
-        shown,
-        0,
-        0,
-        "F005",
-        Severity.ERROR,
-        f"fichier illisible : {reason}",
-        "vérifiez que le fichier existe, qu'il s'agit d'un fichier ordinaire et qu'il est lisible",
-    )
+def latest_year(data_dir: Path) -> int:
+    """The last report year of the data folder (what `build` and `stats` do by default)."""
+    years = report_years(data_dir)
+    if not years:
+        raise UsageError(
+            f"aucun rapport dans {display_path(data_dir / REPORTS_DIR)} : pas d'année à traiter",
+            "créez DATA/rapports/ANNÉE/rapport.yaml, ou vérifiez l'option --data",
+        )
+    return years[-1]
 
 
 def load_dataset(
-    data_dir: Path, jobs: int | None = None, cache: FicheStore | None = None
+    data_dir: Path,
+    years: Sequence[int] | None = None,
+    jobs: int | None = None,
+    parse: Parser | None = None,
 ) -> tuple[DataSet, list[Diagnostic]]:
-    """Load and validate, file by file, everything the data folder holds.
+    """Load and validate, file by file, everything the data folder holds: the fiches, and
+    the bilans of ``years`` (default: every year of data/rapports/).
 
-    The fiches are read and parsed by ``jobs`` processes (default: the cores available,
-    one for a small folder), then validated here, in file-name order: the result is the
-    same whatever the number of processes. ``cache`` gives the fiches whose bytes did not
-    change, unparsed (read lazily, see :class:`LoadedFiche`), and receives the others.
+    The files are read here, in name order, then turned into fiches and bilans by
+    ``parse`` (default :func:`parse_files`): the result is the same whatever the parser
+    and the number of processes it uses.
     """
     with gc_paused():
-        return _load(data_dir, jobs, cache)
+        return _load(data_dir, report_years(data_dir) if years is None else years, jobs, parse)
 
 
 def _load(
-    data_dir: Path, jobs: int | None, cache: FicheStore | None
+    data_dir: Path, years: Sequence[int], jobs: int | None, parse: Parser | None
 ) -> tuple[DataSet, list[Diagnostic]]:
     if not data_dir.is_dir():
         raise UsageError(
@@ -284,8 +239,11 @@ def _load(
             f"dossier des fiches introuvable : {display_path(data_dir / ACTIONS_DIR)}",
             "chaque dossier de données contient un dossier actions/ avec une fiche par action",
         )
+    parse = parse or parse_files
     dataset = DataSet(root=data_dir)
-    diagnostics: list[Diagnostic] = []
+    project, raw, diagnostics = load_project(data_dir)
+    dataset.project, dataset.project_raw = project, raw
+    dataset.files += bool(raw)
 
     doc, found = read_file(communes_path, data_dir)
     dataset.files += 1
@@ -295,100 +253,59 @@ def _load(
         dataset.communes_doc = doc
         diagnostics += found
 
-    actions_dir = data_dir / ACTIONS_DIR
-    names = sorted(name for name in os.listdir(actions_dir) if not name.startswith("."))
-    entries = [actions_dir / name for name in names]
-    known = None if cache is None else cache.known()
-    folder = _shown_prefix(actions_dir)
-    inside = actions_dir.resolve().is_relative_to(data_dir.resolve())
-    # By default, processes only for many files to parse: a file the cache knows is read
-    # and hashed, faster than its bytes would travel back from another process.
-    to_parse = len(entries) - (len(known) if known is not None else 0)
-    jobs = choose_jobs(jobs, len(entries)) if jobs is not None else choose_jobs(None, to_parse)
-    read = ordered_map(read_entry, entries, jobs, data_dir, known, inside, folder)
-    for path, (counted, read_doc, found, digest) in zip(entries, read, strict=True):
+    context = dataset.context
+    files, found, counted, unread = read_folder(data_dir / ACTIONS_DIR, data_dir, "fiches")
+    dataset.files += counted
+    dataset.unloaded += unread
+    diagnostics += found
+    for item, found in parse(files, Fiche, context, jobs):
+        diagnostics += found
+        if item is None:
+            dataset.unloaded += 1
+        else:
+            dataset.fiches.append(item)
+
+    for year in years:
+        folder = data_dir / REPORTS_DIR / str(year) / BILANS_DIR
+        dataset.bilans[year] = []
+        if not folder.is_dir():
+            continue
+        files, found, counted, _unread = read_folder(folder, data_dir, "bilans")
         dataset.files += counted
         diagnostics += found
-        if isinstance(read_doc, bytes):  # known to the cache: valid when last read
-            assert cache is not None
-            shown = _shown_in(folder, path)
-            dataset.fiches.append(
-                LoadedFiche(path.stem, digest, store=cache, shown=shown, raw=read_doc)
-            )
-            continue
-        doc = read_doc
-        if doc is None:
-            dataset.unloaded += counted
-            continue
-        fiche, found = check_model(doc, Fiche)
-        diagnostics += found
-        if fiche is None:
-            dataset.unloaded += 1
-            continue
-        if cache is not None:
-            cache.add(digest, fiche)
-        dataset.fiches.append(LoadedFiche(path.stem, digest, doc=doc, fiche=fiche))
+        failed = {Path(d.path).stem for d in found if Path(d.path).suffix == ".yaml"}
+        for file, (item, found) in zip(files, parse(files, Report, context, jobs), strict=True):
+            diagnostics += found
+            if item is None:
+                failed.add(file.stem)
+            else:
+                dataset.bilans[year].append(item)
+        dataset.unloaded_bilans[year] = failed
     return dataset, diagnostics
 
 
-def _shown_prefix(folder: Path) -> str | None:
-    """How :func:`display_path` shows the files directly in ``folder``: the folder as shown
-    and a slash (nothing in the working directory), or None when shown as given. Worked
-    out once, not for each of ten thousand files."""
-    shown = display_path(folder)
-    if shown.startswith("..") or Path(shown).is_absolute():
-        return None
-    return "" if shown == "." else f"{shown}/"
+def parse_files(
+    files: Sequence[SourceFile],
+    model: Kind,
+    context: Mapping[str, Any],
+    jobs: int | None = None,
+) -> Iterator[Parsed]:
+    """Parse and validate each file: the YAML by ``jobs`` processes (default: the cores
+    available, one for a small folder), the models here, in order."""
+    documents = ordered_map(_document, files, choose_jobs(jobs, len(files)))
+    for file, (doc, found) in zip(files, documents, strict=True):
+        if doc is None:
+            yield None, found
+            continue
+        valid, more = check_model(doc, model, dict(context))
+        if valid is None:
+            yield None, found + more
+        elif isinstance(valid, Fiche):
+            yield LoadedFiche(file.stem, file.shown, file.digest, valid, doc), found + more
+        else:
+            yield LoadedReport(file.stem, file.shown, file.digest, valid, doc), found + more
 
 
-def _shown_in(prefix: str | None, path: Path) -> str:
-    return path.as_posix() if prefix is None else prefix + path.name
-
-
-def read_entry(
-    path: Path,
-    data_dir: Path,
-    known: frozenset[str] | None,
-    folder_inside: bool,
-    prefix: str | None,
-) -> tuple[bool, Document | bytes | None, list[Diagnostic], str]:
-    """One entry of the actions folder: whether it counts as a fiche file, its document,
-    what went wrong, and, with a build cache, the hash of its bytes: for a file whose hash
-    is ``known`` (a fiche in the cache), its bytes, unparsed. Runs in the worker processes:
-    no validation here. ``folder_inside``: see :func:`read_bytes`; ``prefix``: see
-    :func:`_shown_prefix`."""
-    shown = _shown_in(prefix, path)
-    raw = _read_plain(path) if folder_inside and path.suffix == ".yaml" else None
-    if raw is not None:
-        return _parse_entry(raw, shown, known)
-    if path.suffix != ".yaml" or not (path.is_file() or path.is_symlink()):
-        return (
-            False,
-            None,
-            [
-                Diagnostic(
-                    shown,
-                    0,
-                    0,
-                    "F002",
-                    Severity.ERROR,
-                    "fichier ignoré : le dossier des fiches ne contient que des fichiers « .yaml »",
-                    "renommez-le en « .yaml » s'il s'agit d'une fiche, sinon déplacez-le",
-                )
-            ],
-            "",
-        )
-    raw, found = read_bytes(path, data_dir, folder_inside=folder_inside, shown=shown)
-    if raw is None:
-        return True, None, found, ""
-    return _parse_entry(raw, shown, known)
-
-
-def _parse_entry(
-    raw: bytes, shown: str, known: frozenset[str] | None
-) -> tuple[bool, Document | bytes | None, list[Diagnostic], str]:
-    digest = "" if known is None else hashlib.blake2b(raw, digest_size=16).hexdigest()
-    if known is not None and digest in known:
-        return True, raw, [], digest  # the same bytes loaded without error before
-    doc, found = load_bytes(raw, shown)
-    return True, doc, found, digest
+def _document(file: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
+    """Runs in the worker processes: parsing only, no validation."""
+    return load_bytes(file.raw, file.shown)

@@ -11,15 +11,16 @@ from typing import Any
 
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (the cache)
 
-from bilan.models import PHASES, THEMES, Cell, CommunesFile, Fiche, Report, TypeAction
+from bilan.models import Cell, CommunesFile, Fiche, Report
 from bilan.quarters import quarter_index
+from bilan.vocabulary import Vocabulary
 
 
 class ActionLine(TypedDict):
     """One action in the figures of a year: its line of ``par_action`` (and of the open
     data), which is all that the consolidated figures read of its fiche."""
 
-    type: TypeAction
+    type: str
     numero: int
     titre: str
     fiche: str
@@ -85,10 +86,6 @@ def indicator_value(report: Report | None, categorie: str) -> float | None:
     return sum(values) if values else None
 
 
-def _started(etat: str | None) -> bool | None:
-    return None if etat is None else etat != "non-demarree"
-
-
 def _brief(entry: ActionLine) -> dict[str, Any]:
     return {
         "type": entry["type"],
@@ -104,11 +101,11 @@ def _number(value: float | None) -> int | float | None:
     return int(value) if float(value).is_integer() else value
 
 
-def fiche_actions(fiche: Fiche, year: int) -> list[ActionLine]:
-    """The line of each action of ``fiche`` in the figures of ``year``: everything the
-    consolidated figures need from the fiche, as plain data (the build cache keeps it,
-    so that an unchanged fiche is not read again)."""
-    report = fiche.bilans.get(year)
+def fiche_actions(fiche: Fiche, report: Report | None, year: int) -> list[ActionLine]:
+    """The line of each action of ``fiche`` in the figures of ``year``, given its bilan of
+    that year (None: not provided): everything the consolidated figures need from the
+    fiche, as plain data (the build cache keeps it, so that an unchanged fiche is not read
+    again)."""
     meetings = indicator_value(report, "reunions")
     return [
         {
@@ -132,33 +129,25 @@ def fiche_actions(fiche: Fiche, year: int) -> list[ActionLine]:
     ]
 
 
-def compute(fiches: list[Fiche], communes: CommunesFile, year: int) -> dict[str, Any]:
-    """Every figure of the report of ``year``."""
-    lines = [line for fiche in fiches for line in fiche_actions(fiche, year)]
-    return consolidate(lines, communes, year)
-
-
-def consolidate(lines: list[ActionLine], communes: CommunesFile, year: int) -> dict[str, Any]:
+def consolidate(
+    lines: list[ActionLine], communes: CommunesFile, year: int, vocabulary: Vocabulary
+) -> dict[str, Any]:
     """Every figure of the report of ``year``, from the lines of every fiche's actions
-    (:func:`fiche_actions`, in file order): existing actions first, in number order."""
-    entries = sorted(lines, key=lambda e: (0 if e["type"] == "existante" else 1, e["numero"]))
-    existing = [e for e in entries if e["type"] == "existante"]
-    prospective = [e for e in entries if e["type"] == "prospective"]
-    started = [e for e in prospective if _started(e["etat"]) is True]
-    not_started = [e for e in prospective if _started(e["etat"]) is False]
+    (:func:`fiche_actions`): in the order of the types, each by number."""
+    order = {kind.id: index for index, kind in enumerate(vocabulary.types)}
+    entries = sorted(lines, key=lambda e: (order.get(e["type"], len(order)), e["numero"]))
+    of_type = {kind.id: [e for e in entries if e["type"] == kind.id] for kind in vocabulary.types}
+    meanings = vocabulary.meanings
 
     by_theme: dict[str, dict[str, Any]] = {}
-    for theme, label in THEMES.items():
-        n_existing = sum(1 for e in existing if theme in e["themes"])
-        n_prospective = sum(1 for e in prospective if theme in e["themes"])
-        by_theme[theme] = {
-            "libelle": label,
-            "existantes": n_existing,
-            "prospectives": n_prospective,
-            "total": n_existing + n_prospective,
+    for theme in vocabulary.themes:
+        counts = {
+            kind.cle: sum(1 for e in of_type[kind.id] if theme.id in e["themes"])
+            for kind in vocabulary.types
         }
+        by_theme[theme.id] = {"libelle": theme.libelle, **counts, "total": sum(counts.values())}
 
-    phases: dict[str, int] = {str(level): 0 for level in PHASES}
+    phases: dict[str, int] = {str(phase.numero): 0 for phase in vocabulary.phases}
     phases["aucune"] = 0
     meetings = 0.0
     meetings_known = 0
@@ -172,18 +161,26 @@ def consolidate(lines: list[ActionLine], communes: CommunesFile, year: int) -> d
             meetings += count
             meetings_known += 1
 
+    progress: dict[str, Any] = {}
+    for kind in vocabulary.types:
+        started = [e for e in of_type[kind.id] if meanings.get(e["etat"] or "") in STARTED]
+        waiting = [e for e in of_type[kind.id] if meanings.get(e["etat"] or "") == "non-demarree"]
+        progress[kind.cle] = {"demarrees": len(started), "non_demarrees": len(waiting)}
+        progress[f"{kind.cle}_demarrees"] = [_brief(e) for e in started]
+        progress[f"{kind.cle}_non_demarrees"] = [_brief(e) for e in waiting]
+
     sheets = {e["fiche"] for e in entries if e["bilan_fourni"] and not e["sans_fiche"]}
     return {
         "annee": year,
         "actions": {
             "total": len(entries),
-            "existantes": len(existing),
-            "prospectives": len(prospective),
+            **{kind.cle: len(of_type[kind.id]) for kind in vocabulary.types},
             "par_theme": by_theme,
         },
-        "prospectives": {"demarrees": len(started), "non_demarrees": len(not_started)},
-        "prospectives_demarrees": [_brief(e) for e in started],
-        "prospectives_non_demarrees": [_brief(e) for e in not_started],
+        **progress,
+        "etats": {
+            etat.id: sum(1 for e in entries if e["etat"] == etat.id) for etat in vocabulary.etats
+        },
         "phases_fin_annee": phases,
         "reunions": {"total": _number(meetings), "actions_renseignees": meetings_known},
         "communes": {"total": len(communes.communes)},
@@ -194,3 +191,8 @@ def consolidate(lines: list[ActionLine], communes: CommunesFile, year: int) -> d
         },
         "par_action": entries,
     }
+
+
+STARTED = frozenset({"en-cours", "terminee"})
+"""The meanings of an état (:attr:`bilan.vocabulary.EtatTerm.sens`) of an action that has
+started: an abandoned one is not counted among them, nor among those still to start."""

@@ -1,4 +1,4 @@
-"""Content keys: what the build cache knows things by (see :mod:`bilan.buildcache`)."""
+"""Content keys: short hashes of what determines a value (fiches, units, outputs)."""
 
 from __future__ import annotations
 

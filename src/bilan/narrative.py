@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bilan.dataset import REPORTS_DIR, display_path, read_bytes, read_file
+from bilan.dataset import REPORTS_DIR
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
-from bilan.models import ReportMeta, Section
+from bilan.files import display_path, read_bytes, read_file
+from bilan.modelerrors import check_model
+from bilan.models import PLACEHOLDER, ReportMeta, Section
 from bilan.references import plain_references
-from bilan.validation import check_model
-from bilan.yamlio import decode, load_bytes
+from bilan.sourcetext import decode
+from bilan.yamlio import load_bytes
 
 if TYPE_CHECKING:
     from jinja2 import nodes
@@ -53,14 +55,6 @@ class Narrative:
     parts: tuple[Part, ...]
 
 
-def report_years(data_dir: Path) -> list[int]:
-    """Years that have a narrative folder."""
-    folder = data_dir / REPORTS_DIR
-    if not folder.is_dir():
-        return []
-    return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and p.is_dir())
-
-
 def _sandbox() -> ImmutableSandboxedEnvironment:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -73,11 +67,24 @@ def _sandbox() -> ImmutableSandboxedEnvironment:
 def load_narrative(data_dir: Path, year: int) -> tuple[Narrative | None, list[Diagnostic]]:
     """Read rapport.yaml and every part of ``year``; problems as diagnostics."""
     folder = data_dir / REPORTS_DIR / str(year)
-    if not (folder / META_FILE).is_file():
+    if not folder.is_dir():
         raise UsageError(
-            f"pas de rapport pour l'année {year} : {display_path(folder / META_FILE)} introuvable",
+            f"pas de rapport pour l'année {year} : {display_path(folder)} introuvable",
             "les années disponibles sont les dossiers de data/rapports/",
         )
+    if not (folder / META_FILE).is_file():
+        return None, [
+            Diagnostic(
+                display_path(folder / META_FILE),
+                0,
+                0,
+                "N001",
+                Severity.ERROR,
+                f"le dossier du rapport {year} n'a pas de {META_FILE}",
+                f"copiez celui d'une autre année et mettez-le à jour (« annee: {year} »), "
+                "ou préparez l'année avec bilan new-year",
+            )
+        ]
     diagnostics: list[Diagnostic] = []
     doc, found = read_file(folder / META_FILE, data_dir)
     diagnostics += found
@@ -98,16 +105,38 @@ def load_narrative(data_dir: Path, year: int) -> tuple[Narrative | None, list[Di
                     "l'année du fichier est celle du dossier",
                 )
             )
+        if meta is not None:
+            diagnostics += placeholders(doc.path, (folder / META_FILE).read_text("utf-8"))
     parts = []
     for path in sorted(folder.glob("*.md")):
         part, found = _load_part(path, data_dir)
         diagnostics += found
         if part is not None:
             parts.append(part)
+            diagnostics += placeholders(part.path, "\n".join(part.file_lines))
     parts.sort(key=lambda p: (p.section.ordre, p.path))
     if meta is None or any(d.is_error for d in diagnostics):
         return None, diagnostics
     return Narrative(meta, tuple(parts)), diagnostics
+
+
+def placeholders(shown: str, text: str) -> list[Diagnostic]:
+    """A warning on each line of ``text`` that still says « À compléter » (what
+    `bilan new-year` leaves in the texts to rewrite)."""
+    return [
+        Diagnostic(
+            shown,
+            number,
+            line.index(PLACEHOLDER) + 1,
+            "N006",
+            Severity.WARNING,
+            f"texte à compléter : « {PLACEHOLDER} » est encore là",
+            "écrivez le texte de l'année (ou la date de publication) à la place, puis "
+            "supprimez la mention",
+        )
+        for number, line in enumerate(text.split("\n"), 1)
+        if PLACEHOLDER in line
+    ]
 
 
 def _load_part(path: Path, data_dir: Path) -> tuple[Part | None, list[Diagnostic]]:

@@ -7,7 +7,7 @@ import io
 import json
 from typing import Any
 
-from bilan.render import phase_text
+from bilan.french import phase_text
 
 FIELDS: tuple[tuple[str, str, str], ...] = (
     ("annee", "integer", "Année du bilan"),
@@ -64,6 +64,16 @@ def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def csv_text(figures: dict[str, Any]) -> str:
+    """``actions.csv`` of the year's figures."""
+    return to_csv(rows(figures))
+
+
+def json_text(figures: dict[str, Any]) -> str:
+    """``actions.json``: the year's figures and their rows."""
+    return to_json(figures, rows(figures))
 
 
 def to_csv(table: list[dict[str, Any]]) -> str:

@@ -1,77 +1,47 @@
-"""Rendering helpers: the Jinja environment, Markdown and French typography.
+"""Rendering: the Jinja environments, Markdown, and the renderer of units.
 
 Templates only display: every figure reaching them is computed in Python. The HTML
 environment autoescapes and is strict (an unknown name fails the build); Markdown is
 rendered by markdown-it-py with raw HTML off, so a ``<script>`` typed in a fiche is
-shown as text. Numbers, amounts and quarters are formatted by Babel in French.
+shown as text. Numbers, amounts and quarters are written by :mod:`bilan.french`.
 """
 
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, AnyStr
+from typing import Any
 
-from babel.numbers import format_currency, format_decimal
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+    select_autoescape,
+)
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from bilan.models import PHASES, Cell, Indicator
+from bilan.errors import BuildError
+from bilan.files import display_path
+from bilan.french import (
+    euros,
+    in_words,
+    indicator_value,
+    number,
+    phase_class,
+    phase_label,
+    phase_text,
+)
 from bilan.quarters import quarter_label
-
-LOCALE = "fr_FR"
-
-
-@lru_cache(maxsize=65536, typed=True)  # Babel takes 30 µs a number; tables repeat them
-def number(value: float | int | None) -> str:
-    """441888 → « 441 888 » (narrow no-break space), 0.5 → « 0,5 »."""
-    if value is None:
-        return ""
-    return format_decimal(value, locale=LOCALE)
-
-
-@lru_cache(maxsize=65536, typed=True)
-def euros(value: float | int) -> str:
-    """21214690 → « 21 214 690 € » (cents only when there are some)."""
-    fmt = "#,##0\u00a0¤" if float(value).is_integer() else "#,##0.00\u00a0¤"
-    return format_currency(value, "EUR", format=fmt, locale=LOCALE, currency_digits=False)
-
-
-def indicator_value(indicator: Indicator) -> str:
-    """The value of an indicator as the report prints it when it has no text of its own."""
-    if indicator.valeur is None:
-        return ""
-    if indicator.unite == "EUR":
-        return euros(indicator.valeur)
-    unit = f"\u00a0{indicator.unite}" if indicator.unite else ""
-    return number(indicator.valeur) + unit
-
-
-def phase_text(cell: Cell) -> str:
-    """« 3 » or « 3/4 »."""
-    if cell is None:
-        return ""
-    return "/".join(str(p) for p in cell) if isinstance(cell, list) else str(cell)
-
-
-def phase_label(cell: Cell) -> str:
-    """« phase 3, mise en œuvre » or « phases 3 et 4, mise en œuvre puis suivi ou fin »."""
-    if cell is None:
-        return "aucune phase"
-    if isinstance(cell, list):
-        names = " puis ".join(PHASES[p].lower() for p in cell)
-        return f"phases {' et '.join(str(p) for p in cell)}, {names}"
-    return f"phase {cell}, {PHASES[cell].lower()}"
-
-
-def phase_class(cell: Cell) -> str:
-    """CSS class of a calendar cell: « phase-3 », « phase-3-4 », or « phase-vide »."""
-    if cell is None:
-        return "phase-vide"
-    return "phase-" + ("-".join(str(p) for p in cell) if isinstance(cell, list) else str(cell))
+from bilan.units import Unit
+from bilan.vocabulary import Vocabulary
 
 
 class Markdown:
@@ -128,7 +98,7 @@ def template_dirs(user: Path | None, default: Path) -> list[Path]:
     return [user, default] if user is not None else [default]
 
 
-def environment(dirs: Sequence[Path]) -> Environment:
+def environment(dirs: Sequence[Path], vocabulary: Vocabulary) -> Environment:
     """The Jinja environment of the report: autoescaped HTML, strict, French filters."""
     env = Environment(
         loader=FileSystemLoader([str(d) for d in dirs]),
@@ -137,7 +107,6 @@ def environment(dirs: Sequence[Path]) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        extensions=["bilan.buildcache.FragmentCache"],  # {% cache %}: incremental builds
     )
     env.filters.update(
         nombre=number,
@@ -146,11 +115,13 @@ def environment(dirs: Sequence[Path]) -> Environment:
         markdown_inline=md_inline,
         trimestre=quarter_label,
         phase=phase_text,
-        phase_libelle=phase_label,
         phase_classe=phase_class,
         valeur_indicateur=indicator_value,
+        en_lettres=in_words,
     )
-    env.globals["PHASES"] = PHASES
+    env.filters["phase_libelle"] = partial(phase_label, labels=vocabulary.phase_labels)
+    env.globals["PHASES"] = vocabulary.phase_labels
+    env.globals["vocabulaire"] = vocabulary
     return env
 
 
@@ -171,26 +142,22 @@ def shift_headings(text: str, shift: int) -> str:
     return "\n".join(lines)
 
 
-def text_environment(dirs: Sequence[Path]) -> Environment:
+def text_environment(dirs: Sequence[Path], vocabulary: Vocabulary) -> Environment:
     """Same templates folder, for Markdown output: no HTML escaping."""
-    env = environment(dirs)
+    env = environment(dirs, vocabulary)
     env.autoescape = False
     env.filters["sauts_de_ligne"] = hard_breaks
     env.filters["decaler_titres"] = shift_headings
     env.finalize = no_raw_html
-    env.fragment_normalize = single_blank_lines  # type: ignore[attr-defined]
     return env
 
 
-def single_blank_lines(text: AnyStr) -> AnyStr:
-    """Templates leave runs of blank lines: each becomes one (as ``re.sub("\\n{3,}",
-    "\\n\\n")``, in C; text or UTF-8). Applying it to parts first, then to the whole,
-    gives the same text: the build cache keeps Markdown fragments this way, so that the
-    whole report has few runs left."""
-    three, two = ("\n\n\n", "\n\n") if isinstance(text, str) else (b"\n\n\n", b"\n\n")
-    while three in text:
-        text = text.replace(three, two)
-    return text
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def single_blank_lines(text: str) -> str:
+    """Templates leave runs of blank lines: each becomes one."""
+    return _BLANK_RUNS.sub("\n\n", text)
 
 
 def no_raw_html(value: Any) -> Any:
@@ -200,8 +167,90 @@ def no_raw_html(value: Any) -> Any:
     return value.replace("<", "&lt;") if isinstance(value, str) else value
 
 
-def finalize_figure(value: Any) -> Any:
-    """How a narrative reference prints: numbers in French (« 441 888 »)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+TEXT_SUFFIX = ".md.j2"
+"""Templates of the Markdown report: rendered without HTML escaping."""
+
+
+class UnitRenderer:
+    """Renders units (:mod:`bilan.units`) with the report's templates: a unit's inputs are
+    the whole context of its template, the units among them rendered first."""
+
+    def __init__(self, dirs: Sequence[Path], vocabulary: Vocabulary) -> None:
+        self.dirs = list(dirs)
+        self._html = environment(self.dirs, vocabulary)
+        self._text = text_environment(self.dirs, vocabulary)
+
+    def render(self, unit: Unit) -> str:
+        """The text of ``unit``; a broken template is a BuildError in French."""
+        inputs = {name: self.resolve(value) for name, value in unit.inputs.items()}
+        if not isinstance(unit.source, str):
+            return unit.source(**inputs)
+        env = self._text if unit.source.endswith(TEXT_SUFFIX) else self._html
+        try:
+            return env.get_template(unit.source).render(inputs)
+        except TemplateError as error:
+            raise template_error(error, unit) from None
+
+    def resolve(self, value: Any) -> Any:
+        """An input as its template sees it: a unit as its text (safe markup: it was
+        escaped when it was rendered), tuples with their units resolved."""
+        if isinstance(value, Unit):
+            return Markup(self.render(value))
+        if isinstance(value, tuple):
+            return tuple(self.resolve(item) for item in value)
         return value
-    return number(value)
+
+    def static(self, name: str) -> bytes:
+        """A file of the templates folders, the user's first."""
+        for folder in self.dirs:
+            if (folder / name).is_file():
+                return (folder / name).read_bytes()
+        raise BuildError(
+            f"fichier introuvable dans les gabarits : {name}",
+            "remettez-le dans le dossier des gabarits, ou retirez le gabarit qui le demande",
+        )
+
+
+def template_error(error: TemplateError, unit: Unit | None = None) -> BuildError:
+    """A broken template (often a customised one, from --templates) in French, with the
+    template and the line; for a name the template was not given, the names it was."""
+    if isinstance(error, TemplateSyntaxError):
+        where = display_path(Path(error.filename)) if error.filename else error.name
+        message = f"gabarit {where}, ligne {error.lineno} : {error.message}"
+    elif isinstance(error, TemplateNotFound):
+        message = f"gabarit introuvable : {error.name}"
+    elif isinstance(error, UndefinedError):
+        message = f"gabarit{_template_line(error)} : {_undefined(error.message or '')}"
+        if unit is not None:
+            given = ", ".join(sorted(unit.inputs)) or "rien"
+            message += f" (ce gabarit reçoit : {given})"
+    else:
+        message = f"gabarit{_template_line(error)} : {error.message}"
+    return BuildError(
+        message,
+        "corrigez le gabarit (dossier --templates ou templates/) : il ne peut montrer que ce "
+        "qu'il reçoit ; le rapport précédent reste en place",
+    )
+
+
+_UNDEFINED_NAME = re.compile(r"^'([^']*)' is undefined$")
+_NO_ATTRIBUTE = re.compile(r"^'(.*)' has no attribute '([^']*)'$")
+
+
+def _undefined(message: str) -> str:
+    """Jinja's English message about an undefined name or attribute, in French."""
+    name = _UNDEFINED_NAME.match(message)
+    if name:
+        return f"« {name.group(1)} » n'est pas défini"
+    attribute = _NO_ATTRIBUTE.match(message)
+    if attribute:
+        return f"« {attribute.group(2)} » n'existe pas dans cette valeur"
+    return message
+
+
+def _template_line(error: TemplateError) -> str:
+    """« X.html.j2, ligne N » from the traceback, which Jinja rewrites to point at templates."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")]
+    if not frames:
+        return ""
+    return f" {display_path(Path(frames[-1].filename))}, ligne {frames[-1].lineno}"

@@ -1,105 +1,43 @@
-"""JSON Schema of a fiche and of communes.yaml, generated from the pydantic models.
+"""JSON Schemas of a project's files, generated from the pydantic models.
 
-Editors use it while staff type (VS Code's YAML extension reads the
-``# yaml-language-server: $schema=…`` line of each fiche), so it must speak French and
-agree with :mod:`bilan.models`: descriptions come from the field docstrings, titles from
-the tables below. Draft-07, the newest draft that yaml-language-server fully validates:
-``definitions`` instead of ``$defs``, and no keyword beside a ``$ref``.
+Editors use them while staff type (VS Code's YAML extension reads the
+``# yaml-language-server: $schema=…`` line of each file), so they must speak French and
+agree with :mod:`bilan.models`: titles and descriptions come from the models (each field's
+docstring), and a field that takes the project's words lists them (``enum``), from the
+project's vocabulary. Draft-07, the newest draft that yaml-language-server fully
+validates: ``definitions`` instead of ``$defs``, and no keyword beside a ``$ref``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
-from pydantic_core import core_schema
 
-from bilan.dataset import display_path
+from bilan.config import Project
 from bilan.errors import UsageError
-from bilan.models import CommunesFile, Fiche
+from bilan.files import display_path
+from bilan.models import VOCABULARY, CommunesFile, Fiche, Report
+from bilan.vocabulary import Vocabulary, default_vocabulary
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 
-MODELS: dict[str, type[BaseModel]] = {"fiche": Fiche, "communes": CommunesFile}
+MODELS: dict[str, type[BaseModel]] = {
+    "fiche": Fiche,
+    "bilan": Report,
+    "communes": CommunesFile,
+    "projet": Project,
+}
 """What ``bilan schema`` can describe, by the name given on the command line."""
 
-FILE_NAMES: dict[str, str] = {"fiche": "fiche.schema.json", "communes": "communes.schema.json"}
-"""File names under schemas/, as the fiches' first line refers to them."""
+FILE_NAMES: dict[str, str] = {name: f"{name}.schema.json" for name in MODELS}
+"""File names under schemas/, as the files' first line refers to them."""
 
-MODEL_TEXTS: dict[str, tuple[str, str]] = {
-    "Fiche": (
-        "Fiche-action",
-        "Une fiche-action du schéma de mutualisation : un fichier de data/actions/ "
-        "(format : docs/format-fiche.md).",
-    ),
-    "Action": ("Action du schéma", "Une action numérotée du schéma de mutualisation."),
-    "Report": (
-        "Bilan annuel",
-        "Ce que dit la fiche pour une année de rapport, tel que le rapport de cette année "
-        "l'a imprimé. Indiquez « calendrier », ou « sans_fiche » avec le motif.",
-    ),
-    "Calendar": (
-        "Calendrier",
-        "Calendrier trimestriel des phases : soit « phases » (une ligne), soit « lignes » "
-        "(une ligne par résultat attendu).",
-    ),
-    "CalendarRow": (
-        "Ligne de calendrier",
-        "Les phases d'un résultat attendu, trimestre par trimestre.",
-    ),
-    "Indicator": ("Indicateur", "Une case de « Le niveau d'avancement de l'action »."),
-    "Outlook": ("Perspectives", "Les perspectives de l'année suivante, en deux colonnes."),
-    "CommunesFile": (
-        "Communes membres",
-        "Le fichier data/communes.yaml : l'établissement et ses communes membres.",
-    ),
-    "Metropole": ("Établissement", "L'établissement public de coopération intercommunale."),
-    "Commune": ("Commune", "Une commune membre."),
-}
-"""French title and description of each model (their docstrings are for developers)."""
-
-FIELD_TITLES: dict[str, str] = {
-    "id": "Identifiant",
-    "titre": "Titre",
-    "actions": "Actions",
-    "objectifs": "Objectifs",
-    "resultats_attendus": "Résultats attendus",
-    "bilans": "Bilans annuels",
-    "type": "Type d'action",
-    "numero": "Numéro",
-    "themes": "Thèmes",
-    "etat": "État",
-    "sans_fiche": "Sans fiche",
-    "calendrier": "Calendrier",
-    "communes": "Communes",
-    "indicateurs": "Indicateurs",
-    "points_forts": "Points forts",
-    "difficultes": "Difficultés",
-    "perspectives": "Perspectives",
-    "debut": "Début",
-    "phases": "Phases",
-    "lignes": "Lignes",
-    "note": "Note",
-    "resultat": "Résultat attendu",
-    "libelle": "Libellé",
-    "categorie": "Catégorie",
-    "valeur": "Valeur",
-    "unite": "Unité",
-    "texte": "Texte",
-    "resultats_a_venir": "Résultats à venir",
-    "axes_amelioration": "Axes d'amélioration",
-    "metropole": "Établissement",
-    "nom": "Nom",
-    "insee": "Code INSEE",
-    "population": "Population",
-}
-"""French title of each field, by name (a name means the same thing in every model)."""
-
-_PYDANTIC_BOUNDS = {
+_PYDANTIC_BOUNDS: dict[str, str] = {
     "ge": "minimum",
     "le": "maximum",
     "gt": "exclusiveMinimum",
@@ -107,91 +45,90 @@ _PYDANTIC_BOUNDS = {
 }
 """Constraints pydantic leaves under their Python names when it cannot place them (unions)."""
 
-
-class _Generator(GenerateJsonSchema):
-    """Pydantic's generator, plus what YAML needs for integer keys (``bilans: {2016: …}``)."""
-
-    def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
-        result = super().dict_schema(schema)
-        keys: Any = schema.get("keys_schema", {})
-        if keys.get("type") == "int":
-            # JSON Schema sees every key as text: say which texts are numbers.
-            low, high = keys.get("ge"), keys.get("le")
-            digits = (
-                f"{{{len(str(low))}}}"
-                if isinstance(low, int)
-                and isinstance(high, int)
-                and len(str(low)) == len(str(high))
-                else "+"
-            )
-            result["propertyNames"] = {"pattern": f"^[0-9]{digits}$"}
-        return result
+_FIRST = ("title", "description")
+"""Keys written first in each schema, for the reader."""
 
 
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _titled(title: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """``schema`` with a French title and description, written first for the reader."""
-    texts = {"title": title, "description": _one_line(description)}
-    return texts | {key: value for key, value in schema.items() if key not in texts}
-
-
-def _in_french(schema: dict[str, Any], model: str) -> dict[str, Any]:
-    result = _titled(*MODEL_TEXTS[model], schema)
-    if "properties" in result:
-        result["properties"] = {
-            name: _titled(FIELD_TITLES[name], field["description"], field)
-            for name, field in result["properties"].items()
-        }
-    return result
-
-
-def _draft07(node: Any, *, names: bool = False) -> Any:
-    """Rename leaked pydantic bounds; move a ``$ref`` that has siblings into ``allOf``.
-
-    ``names`` is true for a mapping of names to schemas (properties, definitions), whose
-    keys are not keywords.
-    """
+def _readable(node: Any, vocabulary: Vocabulary, *, names: bool = False) -> Any:
+    """Draft-07 and French for the reader: the project's words as ``enum``, titles and
+    descriptions first and on one line, leaked pydantic bounds renamed, a ``$ref`` with
+    siblings moved into ``allOf``. ``names``: ``node`` maps names to schemas (properties,
+    definitions), whose keys are not keywords."""
     if isinstance(node, list):
-        return [_draft07(item) for item in node]
+        return [_readable(item, vocabulary) for item in node]
     if not isinstance(node, dict):
         return node
     if names:
-        return {key: _draft07(value) for key, value in node.items()}
-    result = {
-        _PYDANTIC_BOUNDS.get(key, key): _draft07(value, names=key in ("properties", "definitions"))
+        return {key: _readable(value, vocabulary) for key, value in node.items()}
+    result: dict[str, Any] = {
+        _PYDANTIC_BOUNDS.get(str(key), str(key)): _readable(
+            value, vocabulary, names=key in ("properties", "definitions")
+        )
         for key, value in node.items()
+        if key != VOCABULARY
     }
-    if "$ref" in result and len(result) > 1:
-        result["allOf"] = [{"$ref": result.pop("$ref")}]
-    return result
+    kind = node.get(VOCABULARY)
+    if isinstance(kind, str):
+        result["enum"] = vocabulary.ids(kind)
+        result.pop("pattern", None)
+        result.pop("maxLength", None)
+    for key in _FIRST:
+        if isinstance(result.get(key), str):
+            result[key] = re.sub(r"\s+", " ", result[key]).strip()
+    ordered = {key: result[key] for key in _FIRST if key in result}
+    ordered |= {key: value for key, value in result.items() if key not in _FIRST}
+    if "$ref" in ordered and len(ordered) > 1:
+        ordered["allOf"] = [{"$ref": ordered.pop("$ref")}]
+    return ordered
 
 
-def build_schema(name: str) -> dict[str, Any]:
-    """The JSON Schema of ``name`` (a key of :data:`MODELS`), in French."""
+def models_of(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    """A model and every model its fields hold, however nested in lists and unions."""
+    yield model
+    for info in model.model_fields.values():
+        pending: list[Any] = [info.annotation]
+        while pending:
+            annotation = pending.pop()
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                yield from models_of(annotation)
+            pending += get_args(annotation)
+
+
+def _field_titles(model: type[BaseModel], schema: dict[str, Any]) -> None:
+    """Give a field that holds a model its title: pydantic leaves it out beside a ``$ref``."""
+    models = {m.__name__: m for m in models_of(model)}
+    objects = {model.__name__: schema, **schema.get("$defs", {})}
+    for name, obj in objects.items():
+        fields = models[name].model_fields if name in models else {}
+        for field, spec in obj.get("properties", {}).items():
+            title = fields[field].title if field in fields else None
+            if title and "title" not in spec:
+                spec["title"] = title
+
+
+def build_schema(name: str, vocabulary: Vocabulary | None = None) -> dict[str, Any]:
+    """The JSON Schema of ``name`` (a key of :data:`MODELS`), in French, with the words of
+    ``vocabulary`` (default: the default vocabulary)."""
     model = MODELS[name]
-    raw = model.model_json_schema(ref_template="#/definitions/{model}", schema_generator=_Generator)
+    raw = model.model_json_schema(ref_template="#/definitions/{model}")
+    _field_titles(model, raw)
     definitions = raw.pop("$defs", {})
-    schema = {"$schema": DRAFT, **_in_french(raw, model.__name__)}
+    schema: dict[str, Any] = {"$schema": DRAFT, **raw}
     if definitions:
-        schema["definitions"] = {
-            key: _in_french(value, key) for key, value in sorted(definitions.items())
-        }
-    result: dict[str, Any] = _draft07(schema)
-    return result
+        schema["definitions"] = dict(sorted(definitions.items()))
+    readable: dict[str, Any] = _readable(schema, vocabulary or default_vocabulary())
+    return readable
 
 
-def render(name: str) -> str:
+def render(name: str, vocabulary: Vocabulary | None = None) -> str:
     """The schema as the repository keeps it under schemas/: stable, readable JSON."""
-    return json.dumps(build_schema(name), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(build_schema(name, vocabulary), ensure_ascii=False, indent=2) + "\n"
 
 
-def write(name: str, target: Path) -> None:
+def write(name: str, target: Path, vocabulary: Vocabulary | None = None) -> None:
     """Write the schema of ``name`` to ``target``; a folder that cannot be written is an error."""
     try:
-        target.write_text(render(name), encoding="utf-8", newline="\n")
+        target.write_text(render(name, vocabulary), encoding="utf-8", newline="\n")
     except OSError as error:
         raise UsageError(
             f"impossible d'écrire {display_path(target)} : {error.strerror or error}",

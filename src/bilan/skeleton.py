@@ -1,8 +1,10 @@
-"""`bilan new`: a new fiche-action, valid as written, with French comments for each field.
+"""`bilan new`: a new fiche and its first bilan, valid as written, commented field by field.
 
 A new action starts from this skeleton rather than from a copy of a neighbour's fiche:
-nothing of another action is carried over, and the file passes ``bilan validate`` before
-anyone edits it (it is checked against the model before being written).
+nothing of another action is carried over. The comments come from the models (each field's
+title and description, and the project's words for a field that takes them): a field
+added to the model appears here without another edit. Both files are checked against the
+models before anything is written, and neither replaces an existing file.
 """
 
 from __future__ import annotations
@@ -12,18 +14,22 @@ import json
 import re
 import textwrap
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bilan.dataset import ACTIONS_DIR, display_path, read_file
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from bilan.config import load_project
+from bilan.dataset import ACTIONS_DIR, BILANS_DIR, REPORTS_DIR, report_years
 from bilan.errors import BilanError, UsageError
-from bilan.models import CATEGORIES, ETATS, THEMES, Fiche
-from bilan.narrative import report_years
-from bilan.validation import check_model
+from bilan.files import display_path, read_file
+from bilan.modelerrors import check_model
+from bilan.models import VOCABULARY, Fiche, Report, vocabulary_of
+from bilan.vocabulary import Vocabulary
 from bilan.yamlio import load_bytes
-
-PREFIXES = {"existante": "e", "prospective": "p"}
-"""First letter of a fiche id, by action type (e01-…, p11-…)."""
 
 STOP_WORDS = frozenset(
     [
@@ -50,6 +56,8 @@ STOP_WORDS = frozenset(
 """Little words left out of ids: « Groupements d'achats » → groupements-achats."""
 
 MAX_SLUG = 50
+WIDTH = 92
+"""Comment lines are wrapped at this width."""
 
 
 def slug(title: str) -> str:
@@ -66,15 +74,15 @@ def slug(title: str) -> str:
     return text
 
 
-def fiche_id(kind: str, number: int, title: str) -> str:
-    """« p13-reseau-thematique-sport » from the type, the number and the title."""
+def fiche_id(prefix: str, number: int, title: str) -> str:
+    """« p13-reseau-thematique-sport » from the type's prefix, the number and the title."""
     words = slug(title)
     if not words:
         raise UsageError(
             f"le titre « {title} » ne contient ni lettre ni chiffre",
             "donnez l'intitulé de l'action, par exemple --titre \"Réseau thématique sport\"",
         )
-    return f"{PREFIXES[kind]}{number:02d}-{words}"
+    return f"{prefix}{number:02d}-{words}"
 
 
 def default_year(data_dir: Path) -> int:
@@ -83,78 +91,143 @@ def default_year(data_dir: Path) -> int:
     return years[-1] if years else datetime.date.today().year
 
 
-def _listed(names: dict[str, str]) -> str:
-    return ", ".join(names)
-
-
-def _comment(text: str, indent: str) -> str:
-    """``text`` as YAML comment lines of at most 92 characters, without cutting ids."""
+def _comment(text: str, indent: str) -> list[str]:
+    """``text`` as YAML comment lines, without cutting ids."""
     prefix = f"{indent}# "
-    return textwrap.fill(
-        text, 92, initial_indent=prefix, subsequent_indent=prefix, break_on_hyphens=False
+    glued = text.replace("« ", "«\x00").replace(" »", "\x00»")  # never « at a line's end
+    lines = textwrap.wrap(
+        glued, WIDTH, initial_indent=prefix, subsequent_indent=prefix, break_on_hyphens=False
     )
+    return [line.replace("\x00", " ") for line in lines]
 
 
-def skeleton(kind: str, number: int, title: str, year: int, themes: list[str]) -> str:
-    """The YAML text of a new fiche, commented in French."""
-    ident = fiche_id(kind, number, title)
-    quoted = json.dumps(title, ensure_ascii=False)  # a JSON string is a YAML string
-    return f"""\
-# yaml-language-server: $schema=../../schemas/fiche.schema.json
-# Fiche-action créée par « bilan new » : complétez-la, puis lancez « bilan validate ».
-# Chaque champ est décrit dans docs/format-fiche.md. Les textes sont en Markdown.
+def _scalar(value: Any) -> str:
+    """A value written as YAML (a JSON string or number is a YAML one)."""
+    if isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9-]*|[0-9]{4}-T[1-4]", value):
+        return value  # an id or a quarter: as staff write them
+    return json.dumps(value, ensure_ascii=False)
 
-# Identifiant : le nom du fichier sans « .yaml » (e = existante, p = prospective).
-id: {ident}
-# Titre de la fiche tel qu'imprimé, sans « Action {kind} {number} – ».
-titre: {quoted}
-# Les actions du schéma que couvre la fiche (une fiche peut en couvrir plusieurs).
-actions:
-  - type: {kind}  # existante ou prospective
-    numero: {number}  # numéro de l'action dans le schéma, propre à son type
-    titre: {quoted}  # intitulé de l'action dans l'annexe 1
-{_comment(f"Un ou deux thèmes parmi : {_listed(THEMES)}.", "    ")}
-    themes: [{", ".join(themes)}]
-# « Rappel des objectifs » : un élément par objectif, par exemple
-#   - Rationaliser les dépenses publiques
-objectifs: []
-# « Résultats attendus », dans l'ordre : leur numéro (1, 2…) sert aux calendriers par résultat.
-resultats_attendus: []
-# Un bilan par année de rapport, tel que le rapport de l'année l'imprime.
-bilans:
-  {year}:
-    # État à la fin de l'année : {_listed(ETATS)}.
-    etat: non-demarree
-    # Calendrier trimestriel à partir de « debut » (AAAA-Tn), une case par trimestre :
-    # 1 diagnostic, 2 plan d'action, 3 mise en œuvre, 4 suivi ou fin, [3, 4] pour « 3/4 »,
-    # null pour une case vide ; par exemple phases: [1, 1, 2, 3, 3, 4].
-    calendrier:
-      debut: {year}-T1
-      phases: []
-    # Identifiants (data/communes.yaml) des communes que la fiche nomme.
-    communes: []
-    # « Le niveau d'avancement de l'action », une entrée par case, par exemple
-    #   - libelle: Nombre de communes concernées
-    #     categorie: communes  # facultatif : {_listed(CATEGORIES)}
-    #     valeur: 2
-    #     texte: 2 communes en {year} (Castelnau-le-Lez et Le Crès)
-    indicateurs: []
-    # « Points forts identifiés / améliorations notables constatées ».
-    points_forts: []
-    # « Difficultés rencontrées ».
-    difficultes: []
-    # « Les perspectives » pour {year + 1}, en deux colonnes.
-    perspectives:
-      resultats_a_venir: []
-      axes_amelioration: []
-"""
+
+def _choices(info: FieldInfo, vocabulary: Vocabulary) -> str:
+    """« Valeurs possibles : … » for a field that takes one of the project's words."""
+    kind = vocabulary_of(info)
+    if kind is None:
+        return ""
+    return " Valeurs possibles : " + ", ".join(str(v) for v in vocabulary.ids(kind)) + "."
+
+
+def commented(
+    model: type[BaseModel],
+    values: Mapping[str, Any],
+    vocabulary: Vocabulary,
+    indent: str = "",
+    first: str = "",
+) -> list[str]:
+    """The YAML lines of ``model`` with ``values``, each field preceded by its title and
+    description: a field with a value is written, a list without one is empty, an optional
+    field without one is left as a comment to fill in. ``first``: what the first field's
+    line starts with (``- `` for an item of a list)."""
+    lines: list[str] = []
+    lead = first or indent
+    for name, info in model.model_fields.items():
+        title, description = info.title or name, info.description or ""
+        said = description.casefold().startswith(title.split()[0].casefold())
+        text = description if said else f"{title} : {description}"
+        # The comment of an item's first field stands at the item's dash.
+        where = first[:-2] if first and lead == first else indent
+        lines += _comment(text + _choices(info, vocabulary), where)
+        if name in values:
+            lines += _value(name, values[name], info, vocabulary, lead, indent)
+        elif info.is_required():
+            raise ValueError(f"no value for the required field {name}")
+        elif isinstance(info.default, list) or info.default_factory is list:
+            lines.append(f"{lead}{name}: []")
+        else:
+            lines.append(f"{lead}# {name}:")
+        lead = indent
+    return lines
+
+
+def _value(
+    name: str, value: Any, info: FieldInfo, vocabulary: Vocabulary, lead: str, indent: str
+) -> list[str]:
+    inner = indent + "  "
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], type):
+        sub, sub_values = value  # a nested model: (model, its values)
+        return [f"{lead}{name}:", *commented(sub, sub_values, vocabulary, inner)]
+    if isinstance(value, list) and value and isinstance(value[0], tuple):
+        lines = [f"{lead}{name}:"]
+        for sub, sub_values in value:
+            lines += commented(sub, sub_values, vocabulary, inner + "  ", first=inner + "- ")
+        return lines
+    if isinstance(value, list):
+        return [f"{lead}{name}: [{', '.join(_scalar(v) for v in value)}]"]
+    return [f"{lead}{name}: {_scalar(value)}"]
+
+
+SCHEMA_LINE = "# yaml-language-server: $schema={relative}schemas/{name}.schema.json"
+
+
+def fiche_text(
+    ident: str,
+    kind: str,
+    number: int,
+    title: str,
+    themes: Sequence[str],
+    entree: int | None,
+    vocabulary: Vocabulary,
+) -> str:
+    """The YAML text of a new fiche."""
+    from bilan.models import Action
+
+    values: dict[str, Any] = {
+        "id": ident,
+        "titre": title,
+        "actions": [
+            (Action, {"type": kind, "numero": number, "titre": title, "themes": list(themes)})
+        ],
+    }
+    if entree is not None:
+        values["entree"] = entree
+    lines = [
+        SCHEMA_LINE.format(relative="../../", name="fiche"),
+        "# Fiche-action créée par « bilan new » : complétez-la, puis lancez « bilan validate ».",
+        "# Les textes sont en Markdown. Le bilan de chaque année est dans data/rapports/ANNÉE/bilans/.",
+        "",
+        *commented(Fiche, values, vocabulary),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def bilan_text(ident: str, year: int, vocabulary: Vocabulary) -> str:
+    """The YAML text of a fiche's first bilan, for ``year``."""
+    from bilan.models import Calendar, Outlook
+
+    waiting = next(
+        (e.id for e in vocabulary.etats if e.sens == "non-demarree"), vocabulary.etats[0].id
+    )
+    values: dict[str, Any] = {
+        "fiche": ident,
+        "etat": waiting,
+        "calendrier": (Calendar, {"debut": f"{year}-T1", "phases": []}),
+        "perspectives": (Outlook, {}),
+    }
+    lines = [
+        SCHEMA_LINE.format(relative="../../../../", name="bilan"),
+        f"# Bilan {year} de la fiche {ident}, créé par « bilan new » : complétez-le, puis lancez",
+        "# « bilan validate ».",
+        "",
+        *commented(Report, values, vocabulary),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
 class NewFiche:
-    """The fiche written, and what its author should know about it."""
+    """The files written, and what their author should know about them."""
 
     path: Path
+    bilan: Path | None
     year: int
     notices: list[str]
 
@@ -175,54 +248,132 @@ def _actions_in_use(data_dir: Path) -> dict[tuple[str, int], str]:
     return used
 
 
+def missing_runs(used: set[int], number: int, kind: str) -> str:
+    """The numbers below ``number`` that no fiche covers, by runs: « les actions
+    prospectives 3, 5 à 12 » (a hundred missing numbers make one run, not a hundred)."""
+    runs: list[tuple[int, int]] = []
+    for n in range(1, number):
+        if n in used:
+            continue
+        if runs and runs[-1][1] == n - 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    if not runs:
+        return ""
+    if len(runs) == 1 and runs[0][0] == runs[0][1]:
+        return f"l'action {kind} {runs[0][0]}"
+    shown = [
+        f"{a} à {b}" if b > a + 1 else ", ".join(str(k) for k in range(a, b + 1)) for a, b in runs
+    ]
+    return f"les actions {kind}s {', '.join(shown)}"
+
+
+def _checked(text: str, shown: str, model: type[BaseModel], vocabulary: Vocabulary) -> None:
+    doc, found = load_bytes(text.encode("utf-8"), shown)
+    if doc is not None:
+        found += check_model(doc, model, {VOCABULARY: vocabulary})[1]
+    if found:
+        raise UsageError(f"fiche impossible à écrire : {found[0].message}", found[0].hint)
+
+
 def create(
     data_dir: Path, kind: str, number: int, title: str, year: int | None, themes: list[str]
 ) -> NewFiche:
-    """Write ``data_dir/actions/<id>.yaml``; never overwrite, never reuse a number."""
+    """Write ``data_dir/actions/<id>.yaml`` and, if the year has a report folder, its
+    bilan ``data_dir/rapports/<year>/bilans/<id>.yaml``; never overwrite, never reuse a
+    number. Every check comes before anything is written."""
     if not data_dir.is_dir():
         raise UsageError(
             f"dossier de données introuvable : {display_path(data_dir)}",
             "indiquez-le avec --data, ou lancez la commande depuis le dossier du projet",
         )
+    project, _raw, found = load_project(data_dir)
+    if project is None or found:
+        raise UsageError(
+            "la configuration du projet (data/bilan.yaml) contient des erreurs",
+            "corrigez-les d'abord (bilan validate les liste toutes)",
+        )
+    vocabulary = project.vocabulaire
+    types = vocabulary.type_by_id
+    if kind not in types:
+        raise UsageError(
+            f"type d'action inconnu « {kind} »", f"types possibles : {', '.join(types)}"
+        )
     title = " ".join(title.split())
+    years = report_years(data_dir)
     year = default_year(data_dir) if year is None else year
     for theme in themes:
-        if theme not in THEMES:
-            raise UsageError(f"thème inconnu « {theme} »", f"thèmes possibles : {_listed(THEMES)}")
-    chosen = list(dict.fromkeys(themes)) or [next(iter(THEMES))]
-    text = skeleton(kind, number, title, year, chosen)
-    path = data_dir / ACTIONS_DIR / f"{fiche_id(kind, number, title)}.yaml"
+        if theme not in vocabulary.theme_labels:
+            raise UsageError(
+                f"thème inconnu « {theme} »",
+                f"thèmes possibles : {', '.join(vocabulary.theme_labels)}",
+            )
+    chosen = list(dict.fromkeys(themes)) or [vocabulary.themes[0].id]
+    ident = fiche_id(types[kind].prefixe, number, title)
+    entree = year if years and year > years[0] else None
+    path = data_dir / ACTIONS_DIR / f"{ident}.yaml"
     shown = display_path(path)
+    text = fiche_text(ident, kind, number, title, chosen, entree, vocabulary)
+    _checked(text, shown, Fiche, vocabulary)
+    year_folder = data_dir / REPORTS_DIR / str(year)
+    bilan = year_folder / BILANS_DIR / f"{ident}.yaml" if year_folder.is_dir() else None
+    bilan_content = bilan_text(ident, year, vocabulary)
+    if bilan is not None:
+        _checked(bilan_content, display_path(bilan), Report, vocabulary)
     used = _actions_in_use(data_dir)
     if (kind, number) in used:
         raise BilanError(
             f"l'action {kind} {number} est déjà décrite par {used[kind, number]}",
             "complétez cette fiche, ou choisissez un autre numéro",
         )
-    doc, found = load_bytes(text.encode("utf-8"), shown)
-    if doc is not None:
-        found += check_model(doc, Fiche)[1]
-    if found:
-        raise UsageError(f"fiche impossible à écrire : {found[0].message}", found[0].hint)
-    if path.exists() or path.is_symlink():
-        raise BilanError(
-            f"la fiche {shown} existe déjà : elle n'est pas remplacée",
-            "modifiez-la, ou choisissez un autre titre",
-        )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8", newline="\n") as handle:  # "x": never replace
-            handle.write(text)
-    except OSError as error:
-        raise UsageError(f"impossible d'écrire {shown} : {error.strerror or error}") from None
+    for target in (path, bilan):
+        if target is not None and (target.exists() or target.is_symlink()):
+            raise BilanError(
+                f"{display_path(target)} existe déjà : il n'est pas remplacé",
+                "modifiez ce fichier, ou choisissez un autre titre",
+            )
     notices = []
     if not themes:
         notices.append(f"thème mis par défaut : {chosen[0]} ; corrigez « themes » si besoin")
-    missing = sorted(set(range(1, number)) - {n for (k, n) in used if k == kind})
+    missing = missing_runs({n for (k, n) in used if k == kind}, number, kind)
     if missing:
-        listed = ", ".join(str(n) for n in missing)
         notices.append(
-            f"aucune fiche ne couvre encore les actions {kind}s {listed} : "
+            f"aucune fiche ne couvre encore {missing} : "
             "bilan validate le signalera tant qu'elles manquent"
         )
-    return NewFiche(path, year, notices)
+    if bilan is None:
+        notices.append(
+            f"pas de dossier {display_path(year_folder)} : le bilan {year} de la fiche n'est "
+            "pas créé (bilan new-year prépare une année)"
+        )
+    _write_new(path, text)
+    if bilan is not None:
+        try:
+            _write_new(bilan, bilan_content)
+        except BaseException:
+            path.unlink(missing_ok=True)  # created just now: both files, or neither
+            raise
+    return NewFiche(path, bilan, year, notices)
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Create ``path`` with ``text``, never replacing a file; a write that fails halfway
+    (a full disk) removes the file it created rather than leave half of it."""
+    shown = display_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("x", encoding="utf-8", newline="\n")  # "x": never replace
+    except OSError as error:
+        raise UsageError(f"impossible d'écrire {shown} : {error.strerror or error}") from None
+    try:
+        with handle:
+            handle.write(text)
+    except BaseException as error:
+        path.unlink(missing_ok=True)  # created just now, by this call
+        if isinstance(error, OSError):
+            raise BilanError(
+                f"impossible d'écrire {shown} : {error.strerror or error} ; rien n'est créé",
+                "libérez de la place sur le disque, puis relancez la commande",
+            ) from None
+        raise

@@ -1,6 +1,6 @@
 """`bilan stats`: the consolidated figures of a report year, as the build computes them.
 
-The figures come from :func:`bilan.figures.compute` after the same validation as
+The figures are those the validation computes (:func:`bilan.figures.consolidate`), as for
 ``bilan build``, so the numbers printed here are the numbers of the report.
 """
 
@@ -8,36 +8,39 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bilan.diagnostics import Diagnostic
-from bilan.errors import BilanError
-from bilan.figures import compute
-from bilan.models import PHASES
-from bilan.render import number
+from bilan.errors import InvalidData
+from bilan.french import number
 from bilan.validate import validate_data
+from bilan.vocabulary import Vocabulary, default_vocabulary
 
 
-class InvalidData(BilanError):
-    """The data does not validate: no figure is computed from it."""
+@dataclass(frozen=True)
+class YearFigures:
+    """The figures of a year, and what their validation found (warnings only)."""
 
-    def __init__(self, diagnostics: list[Diagnostic], files: int) -> None:
-        super().__init__(
-            "les données contiennent des erreurs : chiffres non calculés",
-            "corrigez-les (bilan validate les liste toutes), puis relancez",
-        )
-        self.diagnostics = diagnostics
-        self.files = files
+    figures: dict[str, Any]
+    diagnostics: list[Diagnostic]
+    files: int
+    """How many files the validation read (the count of its summary)."""
+    vocabulary: Vocabulary
 
 
-def year_figures(data_dir: Path, year: int) -> dict[str, Any]:
-    """Validate as ``bilan build`` does, then compute the figures of ``year``."""
+def year_figures(data_dir: Path, year: int) -> YearFigures:
+    """Validate as ``bilan build`` does, then compute the figures of ``year``; raise
+    InvalidData (with what the validation found) if the data has errors."""
     validation = validate_data(data_dir, years=[year])
-    communes = validation.dataset.communes
-    if not validation.ok or communes is None:
-        raise InvalidData(validation.diagnostics, validation.files)
-    return compute([item.fiche for item in validation.dataset.fiches], communes, year)
+    if not validation.ok or year not in validation.figures:
+        raise InvalidData(validation.diagnostics, validation.files, "chiffres non calculés")
+    project = validation.dataset.project
+    vocabulary = project.vocabulaire if project else default_vocabulary()
+    return YearFigures(
+        validation.figures[year], validation.diagnostics, validation.files, vocabulary
+    )
 
 
 def to_json(figures: dict[str, Any]) -> str:
@@ -60,45 +63,52 @@ def _action(item: dict[str, Any]) -> str:
     return f"- action {item['type']} {item['numero']} : {item['titre']} ({item['fiche']})"
 
 
-def to_table(figures: dict[str, Any]) -> str:
+def to_table(figures: dict[str, Any], vocabulary: Vocabulary) -> str:
     """The figures as a text table, in French, in the order of the report."""
     year = figures["annee"]
     actions = figures["actions"]
-    prospectives = figures["prospectives"]
+    types = vocabulary.types
     meetings = figures["reunions"]
     lines = [f"Bilan {year} : chiffres consolidés", "", "Actions du schéma"]
     lines += _aligned(
-        [
-            ("existantes", number(actions["existantes"])),
-            ("prospectives", number(actions["prospectives"])),
-            ("total", number(actions["total"])),
-        ]
+        [(kind.cle, number(actions[kind.cle])) for kind in types]
+        + [("total", number(actions["total"]))]
     )
-    lines += ["", "Actions par thème"]
+    lines += ["", f"Actions par {vocabulary.regroupement.libelle.lower()}"]
     lines += _aligned(
-        [("thème", "existantes", "prospectives", "total")]
+        [(vocabulary.regroupement.libelle.lower(), *(kind.cle for kind in types), "total")]
         + [
             (
                 theme["libelle"],
-                number(theme["existantes"]),
-                number(theme["prospectives"]),
+                *(number(theme[kind.cle]) for kind in types),
                 number(theme["total"]),
             )
             for theme in actions["par_theme"].values()
         ]
     )
-    lines += ["", "Actions prospectives"]
+    for kind in types:
+        if kind.nouvelles is None:
+            continue
+        started = figures[kind.cle]
+        lines += ["", kind.pluriel]
+        lines += _aligned(
+            [
+                ("démarrées", number(started["demarrees"])),
+                ("non démarrées", number(started["non_demarrees"])),
+            ]
+        )
+        lines += [f"    {_action(item)}" for item in figures[f"{kind.cle}_non_demarrees"]]
+    lines += ["", "États des actions"]
     lines += _aligned(
-        [
-            ("démarrées", number(prospectives["demarrees"])),
-            ("non démarrées", number(prospectives["non_demarrees"])),
-        ]
+        [(etat.libelle.lower(), number(figures["etats"][etat.id])) for etat in vocabulary.etats]
     )
-    lines += [f"    {_action(item)}" for item in figures["prospectives_non_demarrees"]]
     lines += ["", f"Phase des actions au T4 {year}"]
     phases = figures["phases_fin_annee"]
     lines += _aligned(
-        [(f"{level} {label}", number(phases[str(level)])) for level, label in PHASES.items()]
+        [
+            (f"{phase.numero} {phase.libelle}", number(phases[str(phase.numero)]))
+            for phase in vocabulary.phases
+        ]
         + [("aucune phase", number(phases["aucune"]))]
     )
     lines += ["", "Réunions"]

@@ -2,41 +2,39 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from bilan import rules
-from bilan.dataset import DataSet, FicheStore, LoadedFiche, load_dataset
+from bilan.dataset import DataSet, Parser, load_dataset, report_years
 from bilan.diagnostics import Diagnostic, Severity, errors
 from bilan.figures import ActionLine, consolidate, fiche_actions
-from bilan.keys import digest
-from bilan.narrative import Narrative, check_references, load_narrative, report_years
+from bilan.narrative import Narrative, check_references, load_narrative
+from bilan.vocabulary import default_vocabulary
 from bilan.workers import gc_paused
 
 
 @dataclass(frozen=True)
-class FicheFindings:
-    """What one fiche gives a run: what its fiche rules found, and the lines of its actions
-    in the figures of each report year (see :func:`bilan.figures.fiche_actions`)."""
+class BilanFindings:
+    """What one year's bilan of a fiche gives a run: what its rules found, and the lines
+    of the fiche's actions in the figures of that year (see :func:`bilan.figures.fiche_actions`)."""
 
     diagnostics: list[Diagnostic]
-    lines: dict[int, list[ActionLine]]
-    lines_keys: dict[int, str] = field(default_factory=dict)
-    """With a cache: a hash of each year's lines, so that the figures are keyed by their
-    content without hashing all of them again."""
+    lines: list[ActionLine]
 
 
-class ValidationCache(FicheStore, Protocol):
-    """The build cache as validation uses it: the fiches, and what was found in each
-    (by a key of the fiche and of what its rules see), kept from the previous build."""
+BilanChecker = Callable[[rules.BilanEntry, rules.RuleContext], BilanFindings]
+"""One bilan and what its rules see besides it → its findings (a pure function)."""
 
-    def findings(self, key: str) -> FicheFindings | None: ...
 
-    def add_findings(self, key: str, found: FicheFindings) -> None: ...
+def check_bilan(entry: rules.BilanEntry, context: rules.RuleContext) -> BilanFindings:
+    """Every bilan rule on one bilan, and its fiche's lines in the figures of its year."""
+    lines = fiche_actions(entry.fiche.fiche, entry.report, entry.year)
+    return BilanFindings(rules.bilan_findings(entry, context), lines)
 
 
 @dataclass(frozen=True)
@@ -49,9 +47,6 @@ class Validation:
     files: int
     figures: dict[int, dict[str, Any]] = field(default_factory=dict)
     """The consolidated figures of each report year, computed to check its references."""
-    figures_keys: dict[int, str] = field(default_factory=dict)
-    """With a cache: a key of each year's figures, by their content (the year, the
-    number of communes and every fiche's lines, in order: all they are made of)."""
 
     @property
     def ok(self) -> bool:
@@ -60,80 +55,72 @@ class Validation:
 
 def validate_data(
     data_dir: Path,
-    years: list[int] | None = None,
+    years: Sequence[int] | None = None,
     jobs: int | None = None,
-    cache: ValidationCache | None = None,
+    parse: Parser | None = None,
+    check: BilanChecker = check_bilan,
+    severities: rules.Severities | None = None,
 ) -> Validation:
     """Load everything, run every rule; never raises on bad data (only on a missing folder).
-    ``jobs``: see :func:`bilan.dataset.load_dataset`; ``cache``: what the previous build
-    found, reused for the fiches whose file did not change."""
-    with gc_paused():  # all of it lives until the end of the command: see bilan.workers
-        return _validate(data_dir, years, jobs, cache)
+    ``years``: the report years to check (default: every one; the year before each is read
+    too, for comparison); ``jobs`` and ``parse``: see :func:`bilan.dataset.load_dataset`;
+    ``check``: how each bilan is checked (:func:`check_bilan`, or a function giving the same
+    findings); ``severities``: a project's severity per rule code (see
+    :func:`bilan.rules.severity_overrides`)."""
+    with gc_paused():
+        return _validate(data_dir, years, jobs, parse, check, severities or {})
 
 
 def _validate(
     data_dir: Path,
-    years: list[int] | None,
+    years: Sequence[int] | None,
     jobs: int | None,
-    cache: ValidationCache | None,
+    parse: Parser | None,
+    check: BilanChecker,
+    severities: rules.Severities,
 ) -> Validation:
-    dataset, diagnostics = load_dataset(data_dir, jobs, cache)
-    diagnostics += rules.dataset_findings(dataset)
+    available = report_years(data_dir)
+    wanted = available if years is None else list(years)
+    loaded = sorted({*wanted, *(y - 1 for y in wanted if y - 1 in available)})
+    dataset, diagnostics = load_dataset(data_dir, loaded, jobs, parse)
+    diagnostics += rules.dataset_findings(dataset, severities)
+    vocabulary = dataset.project.vocabulaire if dataset.project else default_vocabulary()
+    context = rules.RuleContext(dataset.communes, vocabulary, severities)
+    for item in dataset.fiches:
+        diagnostics += rules.fiche_findings(item, context)
     narratives: dict[int, Narrative] = {}
     files = dataset.files
-    for year in report_years(data_dir) if years is None else years:
+    for year in wanted:
         narrative, found = load_narrative(data_dir, year)
         diagnostics += found
         files += 1
         if narrative is not None:
             files += len(narrative.parts)
             narratives[year] = narrative
-    context = rules.RuleContext(
-        dataset.communes,
-        tuple(
-            rules.ReportWindow(year, n.meta.calendrier.debut, n.meta.calendrier.fin)
-            for year, n in narratives.items()
-        ),
-    )
-    shared = _context_key(context) if cache is not None else ""
-    keys = [digest(i.digest, i.shown, i.stem, shared) if shared else "" for i in dataset.fiches]
-    found_in = [_findings(i, context, k, cache) for i, k in zip(dataset.fiches, keys, strict=True)]
-    diagnostics += [diagnostic for found in found_in for diagnostic in found.diagnostics]
     computed: dict[int, dict[str, Any]] = {}
-    figures_keys: dict[int, str] = {}
-    if dataset.communes is not None:
-        for year, narrative in narratives.items():
-            lines = [line for found in found_in for line in found.lines[year]]
-            figures = consolidate(lines, dataset.communes, year)
+    for year, narrative in narratives.items():
+        window = rules.ReportWindow(
+            year, narrative.meta.calendrier.debut, narrative.meta.calendrier.fin
+        )
+        lines: list[ActionLine] = []
+        for bilan in dataset.bilans.get(year, []):
+            fiche = dataset.fiche_by_stem.get(bilan.stem)
+            if fiche is None:
+                continue
+            previous = dataset.bilan_of(year - 1, bilan.stem)
+            findings = check(rules.BilanEntry(window, fiche, bilan, previous), context)
+            diagnostics += findings.diagnostics
+            if fiche.in_schema(year):
+                lines += findings.lines
+        for item in dataset.fiches:
+            if item.in_schema(year) and dataset.bilan_of(year, item.stem) is None:
+                lines += fiche_actions(item.fiche, None, year)
+        if dataset.communes is not None:
+            figures = consolidate(lines, dataset.communes, year, vocabulary)
             diagnostics += check_references(narrative, {"chiffres": figures})
             computed[year] = figures
-            if cache is not None:
-                parts = (found.lines_keys[year] for found in found_in)
-                figures_keys[year] = digest(str(year), str(len(dataset.communes.communes)), *parts)
     found = capped(sorted(set(diagnostics), key=_ORDER))
-    return Validation(dataset, narratives, found, files, computed, figures_keys)
-
-
-def _context_key(context: rules.RuleContext) -> str:
-    communes = "" if context.communes is None else context.communes.model_dump_json()
-    return digest(communes, repr(context.windows))
-
-
-def _findings(
-    item: LoadedFiche, context: rules.RuleContext, key: str, cache: ValidationCache | None
-) -> FicheFindings:
-    """The findings of one fiche, from the cache when its ``key`` is known: the same fiche
-    (bytes and name as shown), communes and report years (the cache adds its code hash)."""
-    found = cache.findings(key) if cache is not None else None
-    if found is None:
-        lines = {w.year: fiche_actions(item.fiche, w.year) for w in context.windows}
-        lines_keys = {}
-        if cache is not None:
-            lines_keys = {year: digest(json.dumps(of_year)) for year, of_year in lines.items()}
-        found = FicheFindings(rules.fiche_findings(item, context), lines, lines_keys)
-        if cache is not None:
-            cache.add_findings(key, found)
-    return found
+    return Validation(dataset, narratives, found, files, computed)
 
 
 _ORDER = attrgetter("path", "line", "column", "code", "severity", "message", "hint")

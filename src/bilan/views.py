@@ -1,7 +1,9 @@
-"""What the templates display, prepared in Python: labels, calendar grids, navigation.
+"""What an edition displays, prepared in Python: labels, calendar grids, parts, charts.
 
-Templates receive these frozen values and only lay them out; nothing is computed in
-Jinja beyond loops and conditions.
+Templates receive these values and only lay them out; nothing is computed in Jinja
+beyond loops and conditions. A fiche view is known by what determines it (its file, the
+year, the calendar window: :meth:`FicheView.identity`), and reads its fiche only when a
+template asks, so that the fiches a build takes from its cache are never read.
 """
 
 from __future__ import annotations
@@ -9,13 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import pairwise
 from typing import Any
 
-from bilan.dataset import LoadedFiche
-from bilan.figures import phase_at_year_end
-from bilan.models import THEMES, Action, Cell, Fiche, Quarter, Report
+from markupsafe import Markup
+
+from bilan import charts
+from bilan.dataset import FicheSource, ReportSource
+from bilan.french import agreed, count, finalize_figure
+from bilan.keys import digest
+from bilan.models import Action, Cell, CommunesFile, Fiche, Report, ReportMeta
+from bilan.narrative import Narrative, render_text
 from bilan.quarters import quarter_index, quarter_label, quarter_span
+from bilan.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -37,24 +44,35 @@ class CalendarView:
 
 
 class FicheView:
-    """A fiche as the report shows it for one year, between its neighbours.
+    """A fiche as the report shows it for one year: the fiche and that year's bilan."""
 
-    Its place, label and kind come from the fiche's actions; what it shows (calendar,
-    themes, phase) is worked out on first use, so that the fiches an incremental build
-    takes from its cache are never read (see :class:`bilan.dataset.LoadedFiche`)."""
-
-    def __init__(self, item: LoadedFiche, year: int, first: Quarter, last: Quarter) -> None:
+    def __init__(
+        self,
+        item: FicheSource,
+        bilan: ReportSource | None,
+        year: int,
+        window: tuple[str, str],
+        vocabulary: Vocabulary,
+    ) -> None:
         self.item = item
+        self.bilan = bilan
         self.id = item.id
-        self.order = fiche_order(item.actions)
-        self.kind = "existante" if self.order[0] == 0 else "prospective"
-        self.previous: FicheView | None = None
-        self.following: FicheView | None = None
-        self._year, self._window = year, (first, last)
+        self.order = fiche_order(item.actions, vocabulary)
+        self.kind = (
+            vocabulary.types[self.order[0]].id if self.order[0] < len(vocabulary.types) else ""
+        )
+        self._year, self._window, self._vocabulary = year, window, vocabulary
+
+    def identity(self) -> str:
+        """Everything this view shows follows from these: the files (bytes and names), the
+        year and the calendar window (the vocabulary is the project's, in every key)."""
+        item, bilan = self.item, self.bilan
+        own = (bilan.digest, bilan.shown) if bilan is not None else ("", "")
+        return digest(item.digest, item.shown, item.stem, *own, str(self._year), *self._window)
 
     @cached_property
     def label(self) -> str:
-        return fiche_label(self.item.actions)
+        return fiche_label(self.item.actions, self._vocabulary)
 
     @cached_property
     def fiche(self) -> Fiche:
@@ -62,7 +80,7 @@ class FicheView:
 
     @cached_property
     def report(self) -> Report | None:
-        return self.fiche.bilans.get(self._year)
+        return self.bilan.report if self.bilan is not None else None
 
     @cached_property
     def calendar(self) -> CalendarView | None:
@@ -73,31 +91,37 @@ class FicheView:
     @cached_property
     def themes(self) -> tuple[tuple[str, str, bool], ...]:
         own = {theme for action in self.item.actions for theme in action.themes}
-        return tuple((key, label, key in own) for key, label in THEMES.items())
-
-    @cached_property
-    def phase_fin(self) -> Cell:
-        return phase_at_year_end(self.report, self._year)
+        return tuple((t.id, t.libelle, t.id in own) for t in self._vocabulary.themes)
 
     @property
     def heading(self) -> str:
         return f"{self.label} – {self.fiche.titre}"
 
 
-def fiche_label(actions: Sequence[Action]) -> str:
-    """« Action existante 4 », « Actions existantes 1-2-3 », « Action prospective 11 »."""
-    kinds = sorted({a.type for a in actions})
+def fiche_label(actions: Sequence[Action], vocabulary: Vocabulary) -> str:
+    """« Action existante 4 », « Actions existantes 1-2-3 », « Action prospective 11 »,
+    with the labels of the project's action types."""
+    kinds = vocabulary.type_by_id
     parts = []
-    for kind in kinds:
+    for kind in dict.fromkeys(
+        sorted((a.type for a in actions), key=lambda k: _type_index(k, vocabulary))
+    ):
         numbers = sorted(a.numero for a in actions if a.type == kind)
-        plural = "s" if len(numbers) > 1 else ""
-        parts.append(f"Action{plural} {kind}{plural} {'-'.join(str(n) for n in numbers)}")
+        known = kinds.get(kind)
+        name = (known.pluriel if len(numbers) > 1 else known.libelle) if known else kind
+        parts.append(f"{name} {'-'.join(str(n) for n in numbers)}")
     return " ; ".join(parts)
 
 
-def fiche_order(actions: Sequence[Action]) -> tuple[int, int]:
-    first = min(actions, key=lambda a: (a.type != "existante", a.numero))
-    return (0 if first.type == "existante" else 1, first.numero)
+def _type_index(kind: str, vocabulary: Vocabulary) -> int:
+    ids = [t.id for t in vocabulary.types]
+    return ids.index(kind) if kind in ids else len(ids)
+
+
+def fiche_order(actions: Sequence[Action], vocabulary: Vocabulary) -> tuple[int, int]:
+    """Where a fiche stands in the report: by the type (in the vocabulary's order), then
+    the number, of its first action."""
+    return min((_type_index(a.type, vocabulary), a.numero) for a in actions)
 
 
 def calendar_view(report: Report, year: int, first: str, last: str) -> CalendarView:
@@ -109,38 +133,195 @@ def calendar_view(report: Report, year: int, first: str, last: str) -> CalendarV
     for result, cells in calendar.rows():
         aligned = tuple(cells[q - start] if 0 <= q - start < len(cells) else None for q in window)
         rows.append(CalendarRowView(f"Résultat {result}" if result else None, aligned))
+    end = quarter_index(f"{year}-T4")
     return CalendarView(
         quarters=tuple(quarter_label(q) for q in window),
-        year_end=window.index(quarter_index(f"{year}-T4"))
-        if quarter_index(f"{year}-T4") in window
-        else -1,
+        year_end=window.index(end) if end in window else -1,
         rows=tuple(rows),
         note=calendar.note,
     )
 
 
-def fiche_views(items: Sequence[LoadedFiche], year: int, first: str, last: str) -> list[FicheView]:
-    """Every fiche in report order, linked to its neighbours."""
-    views = [FicheView(item, year, first, last) for item in items]
-    views.sort(key=lambda view: view.order)
-    for before, after in pairwise(views):
-        before.following, after.previous = after, before
-    return views
+@dataclass(frozen=True)
+class FicheGroup:
+    """A part of the detailed annex: the fiches of one action type, in report order."""
+
+    id: str
+    title: str
+    fiches: tuple[FicheView, ...]
 
 
-def annex_matrix(views: list[FicheView]) -> list[dict[str, Any]]:
-    """Annexe 1: for each theme, the existing actions and those to build, with their fiche
-    (plain data: the build cache keys the table by it)."""
+@dataclass(frozen=True)
+class PartView:
+    """A narrative part, its references resolved (still Markdown)."""
+
+    id: str
+    numero: str | None
+    titre: str
+    markdown: str
+    signature: tuple[str, ...]
+    ajout: str | None
+    """The computed content that follows the text (``Section.ajout_calcule``)."""
+
+    @property
+    def heading(self) -> str:
+        if self.numero and self.numero[0].isdigit():
+            return f"{self.numero}. {self.titre}"
+        return f"{self.numero} : {self.titre}" if self.numero else self.titre
+
+
+def _part_id(numero: str | None, index: int) -> str:
+    if numero is None:
+        return "edito" if index == 0 else f"texte-{index}"
+    slug = numero.lower().replace(" ", "-")
+    return slug if not slug[0].isdigit() else f"partie-{slug}"
+
+
+def part_views(narrative: Narrative, figures: dict[str, Any]) -> tuple[PartView, ...]:
+    namespace = {"chiffres": figures}
+    return tuple(
+        PartView(
+            id=_part_id(part.section.numero, index),
+            numero=part.section.numero,
+            titre=render_text(part.section.titre, namespace, finalize_figure),
+            markdown=render_text(part.body, namespace, finalize_figure),
+            signature=tuple(part.section.signature),
+            ajout=part.section.ajout_calcule,
+        )
+        for index, part in enumerate(narrative.parts)
+    )
+
+
+def annex_matrix(fiches: Sequence[FicheView], vocabulary: Vocabulary) -> list[dict[str, Any]]:
+    """The table of actions: for each theme, the actions of each type, with their fiche."""
     rows = []
-    for theme, label in THEMES.items():
-        cells: dict[str, list[dict[str, Any]]] = {"existante": [], "prospective": []}
-        for view in views:
+    for theme in vocabulary.themes:
+        cells: dict[str, list[dict[str, Any]]] = {kind.id: [] for kind in vocabulary.types}
+        for view in fiches:
             for action in view.item.actions:
-                if theme in action.themes:
+                if theme.id in action.themes and action.type in cells:
                     cells[action.type].append(
                         {"titre": action.titre, "numero": action.numero, "fiche": view.id}
                     )
         for entries in cells.values():
             entries.sort(key=lambda entry: entry["numero"])
-        rows.append({"id": theme, "libelle": label, **cells})
+        rows.append({"id": theme.id, "libelle": theme.libelle, "par_type": cells})
     return rows
+
+
+def consolidated_charts(figures: dict[str, Any], vocabulary: Vocabulary) -> dict[str, Markup]:
+    """The two charts of the figures: actions by theme and type, phases at the year's end."""
+    themes = figures["actions"]["par_theme"]
+    types = vocabulary.types
+    theme_bars = [
+        charts.Bar(
+            counts["libelle"],
+            tuple(
+                charts.Segment(
+                    counts[kind.cle], f"barre-{kind.id}", kind.legende, kind.couleur, kind.trait
+                )
+                for kind in types
+            ),
+        )
+        for counts in themes.values()
+    ]
+    theme_text = " ; ".join(
+        f"{c['libelle']} : " + ", ".join(agreed(c[kind.cle], kind.legende) for kind in types)
+        for c in themes.values()
+    )
+    phases = figures["phases_fin_annee"]
+    phase_bars = [
+        charts.Bar(
+            f"{phase.numero} – {phase.libelle}",
+            (
+                charts.Segment(
+                    phases[str(phase.numero)],
+                    f"phase-{phase.numero}",
+                    phase.libelle,
+                    phase.couleur,
+                    phase.trait,
+                ),
+            ),
+        )
+        for phase in vocabulary.phases
+    ] + [
+        charts.Bar(
+            "Aucune phase à cette date", (charts.Segment(phases["aucune"], "phase-vide", "aucune"),)
+        )
+    ]
+    phase_text = (
+        " ; ".join(
+            f"phase {phase.numero} ({phase.libelle.lower()}) : {count(phases[str(phase.numero)], 'action')}"
+            for phase in vocabulary.phases
+        )
+        + f" ; aucune phase à cette date : {count(phases['aucune'], 'action')}"
+    )
+    year = figures["annee"]
+    grouping = vocabulary.regroupement
+    return {
+        "themes": charts.bar_chart(
+            "graphique-themes",
+            f"Actions par {grouping.libelle.lower()} et par nature",
+            f"Nombre d'actions par {grouping.libelle.lower()}, "
+            f"{' puis '.join(kind.legende for kind in types)}. {theme_text}.",
+            theme_bars,
+        ),
+        "phases": charts.bar_chart(
+            "graphique-phases",
+            f"Phase des actions au T4 {year}",
+            f"Nombre d'actions dans chaque phase au quatrième trimestre {year}. {phase_text}.",
+            phase_bars,
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class EditionView:
+    """Everything an edition of the report shows, ready for the templates."""
+
+    year: int
+    meta: ReportMeta
+    communes: CommunesFile
+    figures: dict[str, Any]
+    parts: tuple[PartView, ...]
+    fiches: tuple[FicheView, ...]
+    """In report order: existing actions first, each type by number."""
+    groups: tuple[FicheGroup, ...]
+    annex: list[dict[str, Any]]
+    charts: dict[str, Markup]
+    editions: tuple[int, ...] = ()
+    """The years of the editions built with this one (``bilan build --all``), which its
+    pages link to; none for a single edition, whose build never links to a folder it
+    does not write."""
+
+
+def edition_view(
+    year: int,
+    narrative: Narrative,
+    communes: CommunesFile,
+    fiches: Sequence[tuple[FicheSource, ReportSource | None]],
+    figures: dict[str, Any],
+    vocabulary: Vocabulary,
+) -> EditionView:
+    """The edition of ``year`` from what validated: narrative, communes, the fiches of the
+    schéma of that year with their bilans (None: not provided), figures."""
+    window = (narrative.meta.calendrier.debut, narrative.meta.calendrier.fin)
+    views = sorted(
+        (FicheView(item, bilan, year, window, vocabulary) for item, bilan in fiches),
+        key=lambda view: view.order,
+    )
+    groups = tuple(
+        FicheGroup(kind.ancre, kind.partie, tuple(v for v in views if v.kind == kind.id))
+        for kind in vocabulary.types
+    )
+    return EditionView(
+        year=year,
+        meta=narrative.meta,
+        communes=communes,
+        figures=figures,
+        parts=part_views(narrative, figures),
+        fiches=tuple(views),
+        groups=groups,
+        annex=annex_matrix(views, vocabulary),
+        charts=consolidated_charts(figures, vocabulary),
+    )

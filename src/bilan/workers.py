@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -68,12 +67,23 @@ def ordered_map(
             yield from future.result()
 
 
+_freeze = {"after loading": False}
+
+
+def freeze_after_loading(enabled: bool = True) -> None:
+    """For a process that ends with its command (the ``bilan`` executable): what loading
+    creates is put out of the collector's sight for good (``gc.freeze``). Loaded data
+    holds no cycle, and would otherwise be walked again by every later collection, a
+    second per ten thousand fiches. A long-running process (the preview) turns it off
+    again (``enabled=False``): what it froze, each build's garbage included, would never
+    be freed."""
+    _freeze["after loading"] = enabled
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Suspend the cyclic garbage collector (reference counting still frees memory), then
-    put what was created out of its sight (``gc.freeze``): loaded data holds no cycle,
-    and would otherwise be walked again by every later collection, a second per ten
-    thousand fiches. Nested pauses act once, at the outermost."""
+    """Suspend the cyclic garbage collector while loading (reference counting still frees
+    memory); nested pauses act once, at the outermost."""
     if not gc.isenabled():
         yield
         return
@@ -81,43 +91,6 @@ def gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.freeze()
+        if _freeze["after loading"]:
+            gc.freeze()
         gc.enable()
-
-
-def in_background(function: Callable[..., R], *args: Any) -> Callable[[], R]:
-    """``function(*args)``, computed by a forked copy of this process on another core while
-    this one goes on; the callable returned waits for the result (which must pickle) and
-    raises what the function raised. Where processes cannot be forked, computed at once.
-    The function must not change anything this process needs: the copy's changes stay
-    in the copy."""
-    if not hasattr(os, "fork"):  # pragma: no cover - Windows
-        result = function(*args)
-        return lambda: result
-    read, write = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the copy (its coverage is not collected)
-        try:
-            os.close(read)
-            try:
-                payload = pickle.dumps((True, function(*args)))
-            except BaseException as error:  # handed to the parent
-                payload = pickle.dumps((False, error))
-            with os.fdopen(write, "wb") as pipe:
-                pipe.write(payload)
-        finally:
-            os._exit(0)  # never back into the parent's code
-    os.close(write)
-
-    def wait() -> R:
-        with os.fdopen(read, "rb") as pipe:
-            payload = pipe.read()
-        os.waitpid(child, 0)
-        if not payload:  # the copy was stopped (out of memory, killed): do it here
-            return function(*args)
-        ok, value = pickle.loads(payload)  # from our own copy: trusted
-        if not ok:
-            raise value
-        return value  # type: ignore[no-any-return]
-
-    return wait

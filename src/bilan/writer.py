@@ -37,9 +37,7 @@ def _safe_relative(name: str) -> tuple[str, ...]:
     return parts
 
 
-def write_atomically(
-    target: Path, files: Mapping[str, bytes], reuse: Collection[str] = ()
-) -> None:
+def write_atomically(target: Path, files: Mapping[str, bytes], reuse: Collection[str] = ()) -> None:
     """Write ``files`` (relative POSIX paths → bytes) as the new content of ``target``,
     with the files named in ``reuse`` kept as they are in the current ``target`` (linked,
     not copied: an incremental build rewrites only what changed)."""

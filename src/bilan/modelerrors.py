@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from bilan.diagnostics import Diagnostic, Severity
-from bilan.yamlio import Document, Path_
+from bilan.document import Document, Path_
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -105,10 +105,13 @@ def _label(path: Path_) -> str:
     return names[-1] if names else "document"
 
 
-def check_model(doc: Document, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
-    """Validate the document's data against ``model``; every error located and in French."""
+def check_model(
+    doc: Document, model: type[M], context: dict[str, Any] | None = None
+) -> tuple[M | None, list[Diagnostic]]:
+    """Validate the document's data against ``model`` (``context``: the project's
+    vocabulary, see :func:`bilan.models.declared`); every error located and in French."""
     try:
-        return model.model_validate(doc.data), []
+        return model.model_validate(doc.data, context=context), []
     except ValidationError as exc:
         return None, list(_diagnostics(doc, model, exc))
 
@@ -129,6 +132,9 @@ def _diagnostics(
 
 
 def _one(doc: Document, model: type[BaseModel], path: Path_, errors_here: list[Any]) -> Diagnostic:
+    words = [e for e in errors_here if e["type"] == "vocabulaire"]
+    if words:  # a number where a phase is expected, among the forms of a calendar cell
+        errors_here = words[:1]
     error = errors_here[0]
     kind = error["type"]
     loc = tuple(error["loc"])
@@ -173,6 +179,22 @@ def _one(doc: Document, model: type[BaseModel], path: Path_, errors_here: list[A
             )
         return diag(
             "S003", f"« {name} » doit être {_TYPE_NAMES[kind]}, pas {describe(value)}", hint
+        )
+    if kind == "vocabulaire":
+        ctx = error.get("ctx", {})
+        choices = [str(c) for c in ctx.get("possibles", [])]
+        close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
+        listed = ", ".join(choices)
+        hint = (
+            f"vouliez-vous dire « {close[0]} » ?"
+            if close
+            else f"les valeurs possibles sont déclarées dans data/bilan.yaml (vocabulaire, "
+            f"« {ctx.get('liste')} ») : {listed}"
+        )
+        return diag(
+            "S004",
+            f"valeur « {value} » non autorisée pour « {name} » ; valeurs possibles : {listed}",
+            hint,
         )
     if kind == "literal_error":
         expected = str(error.get("ctx", {}).get("expected", ""))

@@ -1,0 +1,1 @@
+"""Defaults shipped with bilan: the vocabulary of a project that declares none."""

@@ -1,0 +1,1 @@
+"""The default templates of the report, shipped as the package ``bilan.templates``."""
