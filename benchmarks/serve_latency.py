@@ -123,12 +123,10 @@ def answers(url: str) -> Callable[[], bool]:
 
 
 def edit_fiche(path: Path, marker: str) -> None:
-    """A sentence added to the 2016 « points forts » of a fiche (YAML)."""
+    """A sentence added to the « points forts » of a fiche's 2016 bilan (YAML)."""
     text = path.read_text("utf-8")
-    head, year, tail = text.partition("\n  2016:\n")
-    assert year and "\n    points_forts:\n" in tail, path
-    tail = tail.replace("\n    points_forts:\n", f"\n    points_forts:\n      - {marker}\n", 1)
-    path.write_text(head + year + tail, "utf-8")
+    assert "\npoints_forts:\n" in text, path
+    path.write_text(text.replace("\npoints_forts:\n", f"\npoints_forts:\n  - {marker}\n", 1))
 
 
 def edit_page(path: Path, marker: str) -> None:
@@ -174,7 +172,7 @@ def measure(
                 page.wait_for_function(
                     "marker => document.body !== null && document.body.innerText.includes(marker)",
                     arg=marker,
-                    polling="raf",
+                    polling="mutation",
                     timeout=EDIT_S * 1000,
                 )
                 elapsed = time.perf_counter() - start
@@ -198,7 +196,7 @@ def bench_size(size: int, edits: int | None, mkdocs_edits: int | None) -> list[L
         shutil.rmtree(work)
     shutil.copytree(source / "data", work / "data")
     shutil.copytree(source / "mkdocs", work / "mkdocs", ignore=shutil.ignore_patterns("site"))
-    fiche = run.middle_fiche(work / "data")
+    fiche = run.middle_bilan(work / "data")
     bilan_port, mkdocs_port = free_port(), free_port()
     print(f"  {size} fiches : bilan serve", flush=True)
     bilan = Server(
@@ -266,7 +264,7 @@ def profile(size: int) -> str:
 
     from pyinstrument import Profiler
 
-    from bilan.serve import Preview
+    from bilan.preview import Preview
 
     source = run.prepare(size)
     with tempfile.TemporaryDirectory() as tmp:
@@ -274,7 +272,7 @@ def profile(size: int) -> str:
         shutil.copytree(source / "data", data)
         preview = Preview(2016, data, None, Path(tmp) / "apercu")
         preview.build()
-        fiche = run.middle_fiche(data)
+        fiche = run.middle_bilan(data)
         edit_fiche(fiche, "Avant le profil")
         preview.build()  # warm
         edit_fiche(fiche, "Profil")
