@@ -9,9 +9,13 @@ The first edit after start-up is not counted (warm-up); medians over the others.
 build time, which it prints after each rebuild, is reported beside it: the rest is the
 watcher's debounce, the event, the reload and the browser.
 
-    python benchmarks/serve_latency.py                    # 27 (real data) and 10000 fiches
+    python benchmarks/serve_latency.py                    # 27 (real data) and 1000 fiches
     python benchmarks/serve_latency.py --sizes 27 --edits 9
-    python benchmarks/serve_latency.py --sizes 10000 --profile   # where a rebuild's time goes
+    python benchmarks/serve_latency.py --sizes 1000 --profile   # where a rebuild's time goes
+
+Not 10,000 by default: the generated set of that size numbers its actions beyond 999,
+which the model refuses since `bilan new-year` (a preview of data with 8,725 errors
+measures nothing); --sizes 10000 once benchmarks/generate.py numbers them within bounds.
 
 Chromium: Debian's /usr/bin/chromium, driven by Playwright (no browser download).
 """
@@ -51,9 +55,9 @@ FLAGS = [
 ]
 TARGETS = {run.REAL: 0.3, run.LARGE: 1.0}
 """Median latency targets of issues 16 and 20, in seconds."""
-EDITS = {run.REAL: 7, run.LARGE: 5}
+EDITS = {run.REAL: 9, run.LARGE: 5}
 """Measured edits per size for bilan (other sizes: 5); MkDocs, slower, gets MKDOCS_EDITS."""
-MKDOCS_EDITS = {run.REAL: 7, run.LARGE: 2}
+MKDOCS_EDITS = {run.REAL: 7, 1000: 3, run.LARGE: 2}
 START_S = 900
 """The longest a server may take to start (a first build of 10,000 fiches takes a minute)."""
 EDIT_S = 300
@@ -286,7 +290,7 @@ def profile(size: int) -> str:
 
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description="Latence de bilan serve et de mkdocs serve.")
-    parser.add_argument("--sizes", default=f"{run.REAL},{run.LARGE}", help="nombres de fiches")
+    parser.add_argument("--sizes", default=f"{run.REAL},1000", help="nombres de fiches")
     parser.add_argument("--edits", type=int, help="modifications mesurées (bilan serve)")
     parser.add_argument("--mkdocs-edits", type=int, help="modifications mesurées (mkdocs serve)")
     parser.add_argument("--profile", action="store_true", help="profil d'une reconstruction")

@@ -118,7 +118,7 @@ async def watch(
     hub: Hub,
     stop: asyncio.Event,
     told: Callable[[Outcome], None],
-    step_ms: int = 30,
+    step_ms: int = 20,
 ) -> None:
     """Rebuild after each burst of changes (events closer than ``step_ms`` are one burst,
     an editor's save is several) until ``stop``; a change made during a build comes in
