@@ -176,7 +176,7 @@ def measure(
                 page.wait_for_function(
                     "marker => document.body !== null && document.body.innerText.includes(marker)",
                     arg=marker,
-                    polling="mutation",
+                    polling="raf",
                     timeout=EDIT_S * 1000,
                 )
                 elapsed = time.perf_counter() - start
