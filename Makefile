@@ -6,11 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
-YEAR ?= 2016
+YEAR ?=
+# Empty: every year of data/rapports/ (bilan build --all); YEAR=2016 builds that one only.
 # Debian packages WeasyPrint needs for the PDF (Pango, HarfBuzz, fonts).
 PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2
 
-.PHONY: install node system-packages validate report test bench lint typecheck golden schemas docs clean
+.PHONY: install node system-packages validate report exemple-2017 test bench lint typecheck golden schemas docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +34,20 @@ system-packages:
 validate: install
 	$(BIN)/bilan validate
 
-## report: validate, then build the $(YEAR) report into build/$(YEAR)/
+## exemple-2017: the fictitious second year (examples/annee-2017/) over a copy of data/,
+## both editions built into build/exemple-2017/site/
+exemple-2017: install
+	rm -rf build/exemple-2017 && mkdir -p build/exemple-2017
+	cp -r data build/exemple-2017/data
+	cp -r examples/annee-2017/donnees/. build/exemple-2017/data/
+	$(BIN)/bilan validate --data build/exemple-2017/data
+	$(BIN)/bilan build --all --data build/exemple-2017/data --out build/exemple-2017/site
+
+## report: validate, then build every edition into build/<year>/ and build/index.html
+## (or only YEAR's, with YEAR=2016)
 report: install system-packages
 	$(BIN)/bilan validate
-	$(BIN)/bilan build --year $(YEAR)
+	$(BIN)/bilan build $(if $(YEAR),--year $(YEAR),--all)
 
 ## node: the HTML checker (vnu-jar) and axe-core of the accessibility tests, from
 ## package-lock.json; without npm those tests are skipped (they fail in CI). --ignore-scripts:

@@ -113,7 +113,17 @@ def make_data(tmp_path: Path) -> DataMaker:
 
 @pytest.fixture
 def real_data(tmp_path: Path) -> Path:
-    """A copy of the repository's data, safe to modify."""
+    """A copy of the repository's data, safe to modify: unsealed (without the 2016
+    edition's publication.json, which would refuse every change of its files)."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    (target / "rapports" / str(YEAR) / "publication.json").unlink()
+    return target
+
+
+@pytest.fixture
+def sealed_data(tmp_path: Path) -> Path:
+    """A copy of the repository's data as it is, its 2016 edition sealed."""
     target = tmp_path / "data"
     shutil.copytree(DATA, target)
     return target

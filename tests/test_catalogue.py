@@ -68,7 +68,7 @@ def test_a_docstring_without_its_examples_is_refused() -> None:
 def code_literals() -> set[str]:
     """The codes written in the modules that produce diagnostics (all but the catalogue)."""
     sources = [p for p in (ROOT / "src" / "bilan").glob("*.py") if p.stem != "catalogue"]
-    return {code for p in sources for code in re.findall(r'"([FYSRN]\d{3})"', p.read_text())}
+    return {code for p in sources for code in re.findall(r'"([FYSRNP]\d{3})"', p.read_text())}
 
 
 def test_every_code_of_the_catalogue_is_produced_somewhere() -> None:

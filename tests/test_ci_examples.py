@@ -173,7 +173,10 @@ def test_commands_of_the_ci_examples_run(workspace: Path) -> None:
         for s in j["steps"]
         if "upload" in s.get("uses", "")
     ]
-    assert (workspace / upload["with"]["path"] / "index.html").is_file()
+    [folder, *excluded] = upload["with"]["path"].split()
+    assert (workspace / folder / "index.html").is_file()  # the list of editions
+    assert (workspace / folder / "2016" / "index.html").is_file()
+    assert excluded == ["!build/.bilan-cache/"]
 
     # GitLab reads the Code Quality report the validate job writes: empty on valid data.
     report = jobs["validate"]["artifacts"]["reports"]["codequality"]
@@ -183,8 +186,9 @@ def test_commands_of_the_ci_examples_run(workspace: Path) -> None:
     for line in jobs["pages"]["script"]:
         assert run_line(line, workspace) == 0, line
     assert jobs["pages"]["artifacts"]["paths"] == ["public"]
-    assert (workspace / "public" / "index.html").is_file()
-    assert (workspace / "public" / "bilan-2016.pdf").is_file()
+    assert (workspace / "public" / "index.html").is_file()  # the list of editions
+    assert (workspace / "public" / "2016" / "bilan-2016.pdf").is_file()  # each edition kept
+    assert not (workspace / "public" / ".bilan-cache").exists()
 
 
 def test_code_quality_report_follows_gitlab_format(workspace: Path) -> None:
@@ -210,8 +214,9 @@ def test_code_quality_report_follows_gitlab_format(workspace: Path) -> None:
     issues = json.loads(report.read_text("utf-8"))  # and the report GitLab shows
     explicit = runner.invoke(app, ["validate", "--format", "gitlab"], env=GITLAB_ENV)
     assert json.loads(explicit.stdout) == issues  # the format, when asked, wins
-    # S001 in p11, R005 in p12 (no R003: p11's actions are unknown, not missing).
-    assert {issue["check_name"] for issue in issues} == {"S001", "R005"}
+    # S001 in p11, R005 in p12 (no R003: p11's actions are unknown, not missing),
+    # and P001: p12's bilan belongs to the published 2016 edition.
+    assert {issue["check_name"] for issue in issues} == {"S001", "R005", "P001"}
     for issue in issues:
         assert issue["description"]
         assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
@@ -219,4 +224,4 @@ def test_code_quality_report_follows_gitlab_format(workspace: Path) -> None:
         assert issue["location"]["lines"]["begin"] >= 1
     assert len({issue["fingerprint"] for issue in issues}) == len(issues)
     severities = {issue["check_name"]: issue["severity"] for issue in issues}
-    assert severities == {"S001": "major", "R005": "minor"}
+    assert severities == {"S001": "major", "R005": "minor", "P001": "major"}

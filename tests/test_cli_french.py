@@ -52,7 +52,10 @@ def test_help_is_in_french(command: list[str], flag: str) -> None:
 
 def test_help_shows_defaults_bounds_and_requirements_in_french() -> None:
     build = runner.invoke(app, ["build", "-h"]).stdout
-    assert "-y, --year <entier>" in build and "[obligatoire]" in build
+    flat = " ".join(build.split())
+    assert "-y, --year, --annee ANNÉE" in flat and "[de 2000 à 2100]" in flat
+    publish = runner.invoke(app, ["publish", "-h"]).stdout
+    assert "2100; obligatoire]" in " ".join(publish.split())
     assert "[par défaut : build]" in build
     assert "-f, --format <html|pdf|md|data>" in build
     new = " ".join(runner.invoke(app, ["new", "-h"]).stdout.split())
@@ -76,9 +79,12 @@ USAGE_ERRORS = [
     (["valdate"], "commande inconnue : « valdate » ; vouliez-vous dire « validate » ?"),
     (["zzz"], "commande inconnue : « zzz »"),
     (["--debug"], "commande manquante"),
-    (["build"], "option obligatoire manquante : '--year' / '-y'"),
+    (["publish"], "option obligatoire manquante : '--year' / '--annee' / '-y'"),
     (["new", "-t", "existante", "-n", "1"], "option obligatoire manquante : '--titre'"),
-    (["build", "--year", "deux"], "'--year' / '-y' : un nombre entier est attendu, pas « deux »"),
+    (
+        ["build", "--year", "deux"],
+        "'--year' / '--annee' / '-y' : un nombre entier est attendu, pas « deux »",
+    ),
     (["build", "--year"], "l'option '--year' attend une valeur"),
     (["validate", "--strict=oui"], "l'option '--strict' ne prend pas de valeur"),
     (["--debug=1", "validate"], "l'option '--debug' ne prend pas de valeur"),
@@ -106,11 +112,25 @@ def test_usage_errors_are_in_french(args: list[str], message: str) -> None:
 
 
 def test_usage_error_shows_the_usage_line_and_where_to_find_help() -> None:
-    result = runner.invoke(app, ["stats", "--annee", "2016"])
+    result = runner.invoke(app, ["stats", "--anne", "2016"])
     lines = result.stderr.splitlines()
     assert lines[0] == "Utilisation : bilan stats [OPTIONS]"
     assert lines[1] == "Aide : bilan stats -h"
-    assert lines[-1].startswith("erreur : option inconnue : --annee")
+    assert lines[-1].startswith("erreur : option inconnue : --anne")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["build", "--all", "--year", "2016"], "--all et --year s'excluent"),
+        (["publish", "-y", "2016", "--date", "15/01/2017"], "n'est pas une date AAAA-MM-JJ"),
+    ],
+)
+def test_incompatible_or_malformed_options_are_usage_errors(args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"erreur : {message}") or message in result.stderr
+    assert "Conseil : " in result.stderr
 
 
 def test_a_parser_error_names_its_command() -> None:

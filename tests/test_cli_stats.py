@@ -106,7 +106,23 @@ def test_unknown_year_is_a_usage_error() -> None:
     assert "pas de rapport pour l'année 2015" in err
 
 
-def test_year_is_required() -> None:
-    code, _, err = stats("--data", str(DATA))
+def test_the_year_defaults_to_the_latest(real_data: Path) -> None:
+    later = real_data / "rapports" / "2017"
+    later.mkdir()
+    (later / "rapport.yaml").write_text(
+        (real_data / "rapports" / "2016" / "rapport.yaml")
+        .read_text("utf-8")
+        .replace("annee: 2016", "annee: 2017"),
+        "utf-8",
+    )
+    code, out, _ = stats("--data", str(real_data), "--format", "json")
+    assert code == 0
+    assert json.loads(out)["annee"] == 2017
+    code, out, _ = stats("--data", str(DATA), "--format", "json")
+    assert json.loads(out)["annee"] == 2016
+
+
+def test_a_missing_data_folder_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = stats("--data", str(tmp_path / "absent"))
     assert code == 2
-    assert "option obligatoire manquante : '--year'" in err
+    assert "dossier des données introuvable" in err

@@ -72,7 +72,18 @@ NUMBERING = re.compile(r"(?<![0-9])([0-9]{1,2}) ?([-–.])(?=\s|$)")
 """A list number: "1- ", "2 - ", "3 – ", "1. " (and "3-" closing an empty cell)."""
 
 UNCOUNTED_KEYS = frozenset(
-    ["id", "fiche", "numero", "communes", "themes", "categorie", "etat", "debut", "phases", "lignes"]
+    [
+        "id",
+        "fiche",
+        "numero",
+        "communes",
+        "themes",
+        "categorie",
+        "etat",
+        "debut",
+        "phases",
+        "lignes",
+    ]
 )
 """Fiche keys that hold identifiers, enumerations or the calendar, not printed text."""
 

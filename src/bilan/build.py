@@ -105,22 +105,21 @@ def build(options: BuildOptions, editions: Sequence[int] = ()) -> BuildResult:
         validation = validate_data(options.data, years=[options.year])
     if not validation.ok:
         raise InvalidData(validation.diagnostics, validation.files, "rapport non construit")
-    dataset = validation.dataset
-    communes, project = dataset.communes, dataset.project
-    assert communes is not None and project is not None
-    vocabulary = project.vocabulaire
-    renderer = cache.renderer(dirs, vocabulary) if cache else UnitRenderer(dirs, vocabulary)
-    figures = validation.figures[options.year]
+    dataset, year = validation.dataset, options.year
+    own = validation.inputs[year]
+    renderer = cache.renderer(dirs, own.vocabulary) if cache else UnitRenderer(dirs, own.vocabulary)
+    figures = validation.figures[year]
     if not any(line["bilan_fourni"] for line in figures["par_action"]):
         raise UsageError(
-            f"aucune fiche n'a de bilan {options.year} : il n'y a rien à publier pour cette année",
-            f"ajoutez les bilans dans data/rapports/{options.year}/bilans/ (bilan new-year "
-            "les prépare)",
+            f"aucune fiche n'a de bilan {year} : il n'y a rien à publier pour cette année",
+            f"ajoutez les bilans dans data/rapports/{year}/bilans/ (bilan new-year les prépare)",
         )
-    year = options.year
-    fiches = [(f, dataset.bilan_of(year, f.stem)) for f in dataset.fiches if f.in_schema(year)]
-    edition = edition_view(year, validation.narratives[year], communes, fiches, figures, vocabulary)
-    edition = replace(edition, editions=tuple(editions))
+    fiches = [(f, dataset.bilan_of(year, f.stem)) for f in own.fiches]
+    previous = {b.stem: b for b in dataset.bilans.get(year - 1, [])}
+    edition = edition_view(
+        year, validation.narratives[year], own.communes, fiches, figures, own.vocabulary, previous
+    )
+    edition = replace(edition, editions=tuple(editions), errata=own.errata)
     links = [link for output_format in chosen for link in output_format.links(options.year)]
     outputs = [output for f in chosen for output in f.plan(edition, links)]
     kept = cache.kept(target, outputs) if cache is not None else set()

@@ -370,6 +370,33 @@ LOADER_CODES: tuple[Entry, ...] = (
         example="Ligne 6 de `00-edito.md` : `*À compléter : ce texte est celui du bilan 2016.*`",
         message="`data/rapports/2016/00-edito.md:6:2: avertissement N006: texte à compléter : « À compléter » est encore là`",
     ),
+    Entry(
+        "P001",
+        "Modification d'une édition publiée",
+        Severity.ERROR,
+        "Un fichier du dossier d'une année dont l'édition est publiée (`bilan publish` a écrit son `publication.json`) a changé depuis : ce changement modifierait le rapport publié. Le message dit quel champ (ou quelle ligne du texte) diffère de l'édition publiée, et la position est celle de ce champ. Un fichier ajouté ou supprimé dans ce dossier est signalé de même. Un changement de mise en page ou de commentaires seul ne change aucune donnée, et passe.",
+        "Annulez le changement (`git checkout` du fichier). Si c'est une correction voulue de l'édition publiée (une erreur à rectifier), déclarez-la dans `data/rapports/<année>/errata.yaml` : `errata: [{date: 2017-03-02, fichier: bilans/e05-groupements-achats.yaml, texte: …}]` ; l'édition affichera l'erratum, daté. Une modification pour l'année suivante va dans le dossier de l'année suivante (`bilan new-year`).",
+        example="Après `bilan publish --year 2016`, ligne 5 de `bilans/e01-test.yaml` : `  phases: [1, 2, 3, 3]`.",
+        message="`data/rapports/2016/bilans/e01-test.yaml:5:22: erreur P001: « calendrier.phases.4 » a changé depuis l'édition 2016 publiée (scellée le 2017-01-15)`",
+    ),
+    Entry(
+        "P002",
+        "Publication d'une édition illisible",
+        Severity.ERROR,
+        "Le fichier `publication.json` d'une année, écrit par `bilan publish`, ne se lit pas (modifié à la main, tronqué, conflit de fusion) ou ne correspond pas à son année.",
+        "Reprenez-le tel que `bilan publish` l'a écrit : `git checkout data/rapports/<année>/publication.json`. Ne le modifiez jamais à la main.",
+        example="Remplacer le contenu de `data/rapports/2016/publication.json` par `{`.",
+        message="`data/rapports/2016/publication.json:1:1: erreur P002: publication de l'édition 2016 illisible (contenu illisible)`",
+    ),
+    Entry(
+        "P003",
+        "Erratum impossible",
+        Severity.ERROR,
+        "Un fichier `errata.yaml` est dans le dossier d'une année qui n'est pas publiée (les errata sont pour les éditions déjà publiées), ou un erratum nomme un fichier que l'édition publiée n'a pas.",
+        "Avant la publication, corrigez directement les fichiers de l'année et supprimez `errata.yaml`. Pour une édition publiée, nommez le fichier corrigé relativement au dossier de l'année : `bilans/e05-groupements-achats.yaml`, `03-bilan-avancement.md`.",
+        example="Ajouter `data/rapports/2016/errata.yaml` sans avoir publié 2016.",
+        message="`data/rapports/2016/errata.yaml:1:1: erreur P003: errata d'une édition non publiée : l'édition 2016 n'a pas de publication.json`",
+    ),
 )
 """The codes of the files' loader; their examples were run on :data:`BASE`."""
 
@@ -428,7 +455,7 @@ def _catalogue(entries: Iterable[Entry]) -> dict[str, Entry]:
         if entry.code in catalogue:
             raise ValueError(f"code {entry.code} déclaré deux fois")
         catalogue[entry.code] = entry
-    return dict(sorted(catalogue.items(), key=lambda item: ("FYSRN".index(item[0][0]), item[0])))
+    return dict(sorted(catalogue.items(), key=lambda item: ("FYSRNP".index(item[0][0]), item[0])))
 
 
 CATALOGUE: dict[str, Entry] = _catalogue(

@@ -55,6 +55,14 @@ FAMILIES = {
         "fiches.\n\nLes références ne sont vérifiées (`N003`, `N004`) que lorsque "
         "`rapport.yaml`, les en-têtes des parties et `communes.yaml` sont sans erreur.",
     ),
+    "P": (
+        "P — Éditions publiées",
+        "Une édition publiée (`bilan publish --year 2016`) est scellée : son dossier "
+        "`data/rapports/<année>/` garde dans `publication.json` ce dont elle est faite. "
+        "Reconstruite plus tard, elle donne le même rapport, quoi que changent les années "
+        "suivantes ; ses fichiers ne changent plus, sauf correction déclarée dans "
+        "`errata.yaml`, que l'édition affiche.",
+    ),
 }
 
 INTRODUCTION = """\

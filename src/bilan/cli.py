@@ -469,11 +469,70 @@ def new_year(
     from bilan.files import display_path
     from bilan.newyear import start_year
 
-    made = start_year(data, year)
+    try:
+        made = start_year(data, year)
+    except InvalidData as error:
+        show_diagnostics(error.diagnostics, error.files, None, err=True)
+        raise
     typer.echo(f"Année {year} préparée dans {display_path(made.folder)}/ :")
     typer.echo(f"  {made.bilans} bilans repris de {year - 1}, {made.created} nouveaux ;")
     typer.echo(f"  {made.parts} parties du rapport à réécrire, et rapport.yaml.")
     typer.echo("Complétez ce qui est marqué « À compléter », puis lancez « bilan validate ».")
+
+
+@command()
+def publish(
+    year: Annotated[
+        int,
+        typer.Option(
+            "--year",
+            "--annee",
+            "-y",
+            min=2000,
+            max=2100,
+            metavar="ANNÉE",
+            help="L'année dont l'édition est publiée.",
+            show_default=False,
+        ),
+    ],
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            metavar="AAAA-MM-JJ",
+            help="Date du scellement (par défaut : aujourd'hui).",
+            show_default=False,
+        ),
+    ] = None,
+    data: DataOption = Path("data"),
+) -> None:
+    """Scelle l'édition d'une année : elle ne pourra plus changer par mégarde.
+
+    L'édition doit être valide et terminée (plus rien « À compléter »). Ce dont elle est
+    faite est enregistré dans DATA/rapports/ANNÉE/publication.json : la construire plus
+    tard donne le même rapport, quoi que changent les années suivantes, et toute
+    modification de ses fichiers est une erreur, sauf si un erratum la déclare
+    (DATA/rapports/ANNÉE/errata.yaml, que l'édition affiche).
+    """
+    import datetime
+
+    from bilan.files import display_path
+    from bilan.publish import publish as run_publish
+
+    try:
+        day = datetime.date.fromisoformat(date) if date else datetime.date.today()
+    except ValueError:
+        raise UsageError(
+            f"--date : « {date} » n'est pas une date AAAA-MM-JJ",
+            "écrivez la date ainsi : --date 2017-01-15",
+        ) from None
+    try:
+        target = run_publish(data, year, day)
+    except InvalidData as error:
+        show_diagnostics(error.diagnostics, error.files, None, err=True)
+        raise
+    typer.echo(f"Édition {year} scellée le {day.isoformat()} : {display_path(target)}.")
+    typer.echo("Ajoutez ce fichier au dépôt (git add) avec les données de l'année.")
 
 
 @command()

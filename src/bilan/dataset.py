@@ -195,6 +195,11 @@ def report_years(data_dir: Path) -> list[int]:
 def latest_year(data_dir: Path) -> int:
     """The last report year of the data folder (what `build` and `stats` do by default)."""
     years = report_years(data_dir)
+    if not data_dir.is_dir():
+        raise UsageError(
+            f"dossier des données introuvable : {display_path(data_dir)}",
+            "lancez la commande depuis le dossier du projet, ou indiquez --data DOSSIER",
+        )
     if not years:
         raise UsageError(
             f"aucun rapport dans {display_path(data_dir / REPORTS_DIR)} : pas d'année à traiter",

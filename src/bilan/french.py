@@ -4,6 +4,7 @@ and ``bilan stats``, so that a number is written the same way everywhere."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -21,6 +22,19 @@ def number(value: float | int | None) -> str:
     if value is None:
         return ""
     return format_decimal(value, locale=LOCALE)
+
+
+def change(gap: float | int | None, percent: float | None = None) -> str:
+    """+3 and 13.0 → « +3 (+13 %) »; −2 → « −2 »; 0 → « stable »; None → « »."""
+    if gap is None:
+        return ""
+    if gap == 0:
+        return "stable"
+    sign = "+" if gap > 0 else "\u2212"
+    text = sign + number(abs(gap))
+    if percent is not None:
+        text += f" ({'+' if percent > 0 else chr(0x2212)}{number(abs(percent))}\u00a0%)"
+    return text
 
 
 @lru_cache(maxsize=65536, typed=True)
@@ -78,6 +92,18 @@ def in_words(number: int) -> str:
     return NUMBER_WORDS[number] if 0 <= number < len(NUMBER_WORDS) else str(number)
 
 
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+    "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def long_date(day: datetime.date) -> str:
+    """2017-03-02 → « 2 mars 2017 » (« 1er » for the first of the month)."""
+    first = "1er" if day.day == 1 else str(day.day)
+    return f"{first} {MONTHS[day.month - 1]} {day.year}"
+
+
 def agreed(number: int, plural: str) -> str:
     """« 1 existante », « 2 existantes », « 3 à construire »: a plural word (the last of
     ``plural``) in the singular for 0 and 1, as French writes counts."""
@@ -91,4 +117,3 @@ def finalize_figure(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return value
     return number(value)
-

@@ -506,7 +506,8 @@ class CachedRenderer(UnitRenderer):
     def __init__(self, dirs: Sequence[Path], vocabulary: Vocabulary, cache: BuildCache) -> None:
         super().__init__(dirs, vocabulary, COMPILED)
         self._store = cache.store
-        self._salt = cache.salt
+        # the templates see the vocabulary (a published edition keeps its own)
+        self._salt = digest(cache.salt, vocabulary.model_dump_json())
         self._keys: dict[int, tuple[object, str]] = {}
 
     def render(self, unit: Unit) -> str:

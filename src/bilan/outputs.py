@@ -98,6 +98,7 @@ def _report_body(edition: EditionView) -> dict[str, Any]:
     """What the report's page and its print version show besides the fiches."""
     return {
         "rapport": edition.meta,
+        "errata": edition.errata,
         "annee": edition.year,
         "parties": edition.parts,
         "chiffres": _figures_html(edition),

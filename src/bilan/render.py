@@ -32,9 +32,11 @@ from markupsafe import Markup
 from bilan.errors import BuildError
 from bilan.files import display_path
 from bilan.french import (
+    change,
     euros,
     in_words,
     indicator_value,
+    long_date,
     number,
     phase_class,
     phase_label,
@@ -124,6 +126,8 @@ def environment(
         phase_classe=phase_class,
         valeur_indicateur=indicator_value,
         en_lettres=in_words,
+        date_longue=long_date,
+        evolution=change,
     )
     env.filters["phase_libelle"] = partial(phase_label, labels=vocabulary.phase_labels)
     env.globals["PHASES"] = vocabulary.phase_labels

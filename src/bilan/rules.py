@@ -554,6 +554,8 @@ def indicator_value_in_text(entry: BilanEntry, _context: RuleContext) -> Iterato
     for index, indicator in enumerate(entry.report.indicateurs):
         if indicator.valeur is None or indicator.texte is None:
             continue
+        if indicator.texte.strip().startswith(PLACEHOLDER):  # R020 says it is to write
+            continue
         value = indicator.valeur
         written = str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
         if written not in _numbers_in(indicator.texte):

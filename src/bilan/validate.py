@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from bilan import rules
-from bilan.dataset import DataSet, Parser, load_dataset, report_years
+from bilan.dataset import DataSet, FicheSource, Parser, load_dataset, report_years
 from bilan.diagnostics import Diagnostic, Severity, errors
 from bilan.figures import ActionLine, consolidate, fiche_actions
+from bilan.models import CommunesFile
 from bilan.narrative import Narrative, check_references, load_narrative
-from bilan.vocabulary import default_vocabulary
+from bilan.progress import evolution, slips
+from bilan.publication import Erratum, Publication, check_seal, read_errata, read_publication
+from bilan.vocabulary import Vocabulary, default_vocabulary
 from bilan.workers import gc_paused
 
 
@@ -38,6 +41,19 @@ def check_bilan(entry: rules.BilanEntry, context: rules.RuleContext) -> BilanFin
 
 
 @dataclass(frozen=True)
+class YearInputs:
+    """What the edition of a year is made of: the fiches of its schéma, the communes and
+    the vocabulary — the published copies once the edition is published
+    (:mod:`bilan.publication`), the data folder's before."""
+
+    fiches: list[FicheSource]
+    communes: CommunesFile
+    vocabulary: Vocabulary
+    publication: Publication | None = None
+    errata: tuple[Erratum, ...] = ()
+
+
+@dataclass(frozen=True)
 class Validation:
     """What a validation run found: the data that loaded, and every diagnostic, sorted."""
 
@@ -47,6 +63,8 @@ class Validation:
     files: int
     figures: dict[int, dict[str, Any]] = field(default_factory=dict)
     """The consolidated figures of each report year, computed to check its references."""
+    inputs: dict[int, YearInputs] = field(default_factory=dict)
+    """What each report year's edition is made of (the years whose communes loaded)."""
 
     @property
     def ok(self) -> bool:
@@ -98,29 +116,84 @@ def _validate(
             files += len(narrative.parts)
             narratives[year] = narrative
     computed: dict[int, dict[str, Any]] = {}
+    inputs: dict[int, YearInputs] = {}
+    for year in loaded:
+        own, found = _year_inputs(data_dir, dataset, year, vocabulary)
+        if year in wanted:
+            diagnostics += found
+        if own is not None:
+            inputs[year] = own
     for year, narrative in narratives.items():
+        if year not in inputs:
+            continue
+        own = inputs[year]
         window = rules.ReportWindow(
             year, narrative.meta.calendrier.debut, narrative.meta.calendrier.fin
         )
+        year_context = rules.RuleContext(own.communes, own.vocabulary, severities)
+        by_stem = {item.stem: item for item in own.fiches}
         lines: list[ActionLine] = []
         for bilan in dataset.bilans.get(year, []):
-            fiche = dataset.fiche_by_stem.get(bilan.stem)
+            fiche = by_stem.get(bilan.stem) or dataset.fiche_by_stem.get(bilan.stem)
             if fiche is None:
                 continue
             previous = dataset.bilan_of(year - 1, bilan.stem)
-            findings = check(rules.BilanEntry(window, fiche, bilan, previous), context)
+            findings = check(rules.BilanEntry(window, fiche, bilan, previous), year_context)
             diagnostics += findings.diagnostics
-            if fiche.in_schema(year):
+            if bilan.stem in by_stem:
                 lines += findings.lines
-        for item in dataset.fiches:
-            if item.in_schema(year) and dataset.bilan_of(year, item.stem) is None:
+        for item in own.fiches:
+            if dataset.bilan_of(year, item.stem) is None:
                 lines += fiche_actions(item.fiche, None, year)
-        if dataset.communes is not None:
-            figures = consolidate(lines, dataset.communes, year, vocabulary)
-            diagnostics += check_references(narrative, {"chiffres": figures})
-            computed[year] = figures
+        figures = consolidate(lines, own.communes, year, own.vocabulary)
+        before = inputs.get(year - 1)
+        if before is not None:
+            figures["evolution"] = _evolution(dataset, year, figures, before, own.vocabulary)
+        diagnostics += check_references(narrative, {"chiffres": figures})
+        computed[year] = figures
     found = capped(sorted(set(diagnostics), key=_ORDER))
-    return Validation(dataset, narratives, found, files, computed)
+    kept = {year: own for year, own in inputs.items() if year in wanted}
+    return Validation(dataset, narratives, found, files, computed, kept)
+
+
+def _year_inputs(
+    data_dir: Path, dataset: DataSet, year: int, vocabulary: Vocabulary
+) -> tuple[YearInputs | None, list[Diagnostic]]:
+    """What the edition of ``year`` is made of, and what is wrong with its publication."""
+    publication, found = read_publication(data_dir, year)
+    errata, more = read_errata(data_dir, year, publication)
+    found += more
+    if publication is not None:
+        found += check_seal(publication, data_dir, {e.fichier for e in errata})
+        fiches: list[FicheSource] = [f for f in publication.fiches if f.in_schema(year)]
+        own = YearInputs(fiches, publication.communes, publication.vocabulary, publication, errata)
+        return own, found
+    if dataset.communes is None:
+        return None, found
+    fiches = [f for f in dataset.fiches if f.in_schema(year)]
+    return YearInputs(fiches, dataset.communes, vocabulary), found
+
+
+def _evolution(
+    dataset: DataSet,
+    year: int,
+    figures: dict[str, Any],
+    before: YearInputs,
+    vocabulary: Vocabulary,
+) -> dict[str, Any]:
+    """The comparison of ``year``'s figures with the previous year's."""
+    previous = year - 1
+    lines: list[ActionLine] = []
+    for item in before.fiches:
+        bilan = dataset.bilan_of(previous, item.stem)
+        lines += fiche_actions(item.fiche, bilan.report if bilan else None, previous)
+    old = consolidate(lines, before.communes, previous, before.vocabulary)
+    slipped = {}
+    for bilan in dataset.bilans.get(year, []):
+        earlier = dataset.bilan_of(previous, bilan.stem)
+        if earlier is not None:
+            slipped[bilan.stem] = slips(earlier.report, bilan.report)
+    return evolution(figures, old, slipped, vocabulary)
 
 
 _ORDER = attrgetter("path", "line", "column", "code", "severity", "message", "hint")

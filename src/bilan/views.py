@@ -8,7 +8,7 @@ template asks, so that the fiches a build takes from its cache are never read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -21,6 +21,15 @@ from bilan.french import agreed, count, finalize_figure
 from bilan.keys import digest
 from bilan.models import Action, Cell, CommunesFile, Fiche, Report, ReportMeta
 from bilan.narrative import Narrative, render_text
+from bilan.progress import (
+    IndicatorChange,
+    Slip,
+    assessments,
+    indicator_changes,
+    phases_of_year,
+    slips,
+)
+from bilan.publication import Erratum
 from bilan.quarters import quarter_index, quarter_label, quarter_span
 from bilan.vocabulary import Vocabulary
 
@@ -53,9 +62,12 @@ class FicheView:
         year: int,
         window: tuple[str, str],
         vocabulary: Vocabulary,
+        previous: ReportSource | None = None,
     ) -> None:
         self.item = item
         self.bilan = bilan
+        self.previous = previous
+        """The fiche's bilan of the year before, which this year's is compared with."""
         self.id = item.id
         self.order = fiche_order(item.actions, vocabulary)
         self.kind = (
@@ -66,9 +78,12 @@ class FicheView:
     def identity(self) -> str:
         """Everything this view shows follows from these: the files (bytes and names), the
         year and the calendar window (the vocabulary is the project's, in every key)."""
-        item, bilan = self.item, self.bilan
+        item, bilan, previous = self.item, self.bilan, self.previous
         own = (bilan.digest, bilan.shown) if bilan is not None else ("", "")
-        return digest(item.digest, item.shown, item.stem, *own, str(self._year), *self._window)
+        before = previous.digest if previous is not None else ""
+        return digest(
+            item.digest, item.shown, item.stem, *own, before, str(self._year), *self._window
+        )
 
     @cached_property
     def label(self) -> str:
@@ -89,6 +104,36 @@ class FicheView:
         return calendar_view(self.report, self._year, *self._window)
 
     @cached_property
+    def etat(self) -> str | None:
+        """The label of the action's état this year."""
+        report = self.report
+        if report is None or report.etat is None:
+            return None
+        return {e.id: e.libelle for e in self._vocabulary.etats}.get(report.etat, report.etat)
+
+    @cached_property
+    def progress(self) -> ProgressView | None:
+        """What changed since the previous year's bilan (None: no comparison)."""
+        if self.previous is None or self.report is None or self.report.sans_fiche:
+            return None
+        before, now = self.previous.report, self.report
+        if before.sans_fiche:
+            return None
+        phase_before, phase_now = phases_of_year(before, now, self._year)
+        labels = {t.id: t.libelle for t in self._vocabulary.evaluations}
+        return ProgressView(
+            self._year - 1,
+            phase_before,
+            phase_now,
+            tuple(indicator_changes(before, now)),
+            tuple(slips(before, now)),
+            tuple(
+                {**a, "statut_libelle": labels.get(a["statut"] or "")}
+                for a in assessments(before, now)
+            ),
+        )
+
+    @cached_property
     def themes(self) -> tuple[tuple[str, str, bool], ...]:
         own = {theme for action in self.item.actions for theme in action.themes}
         return tuple((t.id, t.libelle, t.id in own) for t in self._vocabulary.themes)
@@ -96,6 +141,20 @@ class FicheView:
     @property
     def heading(self) -> str:
         return f"{self.label} – {self.fiche.titre}"
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    """A fiche's progress since the previous year (see :mod:`bilan.progress`)."""
+
+    previous_year: int
+    phase_before: Cell
+    """The phase at the end of the previous year, as its bilan said."""
+    phase_now: Cell
+    indicators: tuple[IndicatorChange, ...]
+    slips: tuple[Slip, ...]
+    assessments: tuple[dict[str, Any], ...]
+    """Each previous « résultat à venir », its statut and the statut's label."""
 
 
 def fiche_label(actions: Sequence[Action], vocabulary: Vocabulary) -> str:
@@ -229,7 +288,32 @@ def consolidated_charts(figures: dict[str, Any], vocabulary: Vocabulary) -> dict
         f"{c['libelle']} : " + ", ".join(agreed(c[kind.cle], kind.legende) for kind in types)
         for c in themes.values()
     )
-    phases = figures["phases_fin_annee"]
+    year = figures["annee"]
+    grouping = vocabulary.regroupement
+    made = {
+        "themes": charts.bar_chart(
+            "graphique-themes",
+            f"Actions par {grouping.libelle.lower()} et par nature",
+            f"Nombre d'actions par {grouping.libelle.lower()}, "
+            f"{' puis '.join(kind.legende for kind in types)}. {theme_text}.",
+            theme_bars,
+        ),
+        "phases": phases_chart("graphique-phases", figures["phases_fin_annee"], year, vocabulary),
+    }
+    evolution = figures.get("evolution")
+    if evolution is not None:
+        before = {row["phase"]: row["avant"] for row in evolution["phases_fin_annee"]}
+        made["phases_precedentes"] = phases_chart(
+            "graphique-phases-precedentes", before, evolution["annee_precedente"], vocabulary
+        )
+        made["phases_comparees"] = phases_chart(
+            "graphique-phases-comparees", figures["phases_fin_annee"], year, vocabulary
+        )
+    return made
+
+
+def phases_chart(ident: str, phases: dict[str, int], year: int, vocabulary: Vocabulary) -> Markup:
+    """The number of actions in each phase at the end of ``year``, as a bar chart."""
     phase_bars = [
         charts.Bar(
             f"{phase.numero} – {phase.libelle}",
@@ -256,23 +340,12 @@ def consolidated_charts(figures: dict[str, Any], vocabulary: Vocabulary) -> dict
         )
         + f" ; aucune phase à cette date : {count(phases['aucune'], 'action')}"
     )
-    year = figures["annee"]
-    grouping = vocabulary.regroupement
-    return {
-        "themes": charts.bar_chart(
-            "graphique-themes",
-            f"Actions par {grouping.libelle.lower()} et par nature",
-            f"Nombre d'actions par {grouping.libelle.lower()}, "
-            f"{' puis '.join(kind.legende for kind in types)}. {theme_text}.",
-            theme_bars,
-        ),
-        "phases": charts.bar_chart(
-            "graphique-phases",
-            f"Phase des actions au T4 {year}",
-            f"Nombre d'actions dans chaque phase au quatrième trimestre {year}. {phase_text}.",
-            phase_bars,
-        ),
-    }
+    return charts.bar_chart(
+        ident,
+        f"Phase des actions au T4 {year}",
+        f"Nombre d'actions dans chaque phase au quatrième trimestre {year}. {phase_text}.",
+        phase_bars,
+    )
 
 
 @dataclass(frozen=True)
@@ -289,6 +362,8 @@ class EditionView:
     groups: tuple[FicheGroup, ...]
     annex: list[dict[str, Any]]
     charts: dict[str, Markup]
+    errata: tuple[Erratum, ...] = ()
+    """The corrections made since the edition was published, dated (it shows them)."""
     editions: tuple[int, ...] = ()
     """The years of the editions built with this one (``bilan build --all``), which its
     pages link to; none for a single edition, whose build never links to a folder it
@@ -302,12 +377,18 @@ def edition_view(
     fiches: Sequence[tuple[FicheSource, ReportSource | None]],
     figures: dict[str, Any],
     vocabulary: Vocabulary,
+    previous: Mapping[str, ReportSource] | None = None,
 ) -> EditionView:
     """The edition of ``year`` from what validated: narrative, communes, the fiches of the
-    schéma of that year with their bilans (None: not provided), figures."""
+    schéma of that year with their bilans (None: not provided), figures; ``previous``:
+    the bilans of the year before by fiche, which this year's are compared with."""
     window = (narrative.meta.calendrier.debut, narrative.meta.calendrier.fin)
+    before = previous or {}
     views = sorted(
-        (FicheView(item, bilan, year, window, vocabulary) for item, bilan in fiches),
+        (
+            FicheView(item, bilan, year, window, vocabulary, before.get(item.stem))
+            for item, bilan in fiches
+        ),
         key=lambda view: view.order,
     )
     groups = tuple(
