@@ -58,6 +58,9 @@ TARGETS = {run.REAL: 0.3, run.LARGE: 1.0}
 EDITS = {run.REAL: 9, run.LARGE: 5}
 """Measured edits per size for bilan (other sizes: 5); MkDocs, slower, gets MKDOCS_EDITS."""
 MKDOCS_EDITS = {run.REAL: 7, 1000: 3, run.LARGE: 2}
+UNSEALED = shutil.ignore_patterns("publication.json")
+"""The data as it is while the year is being written: a published edition refuses any
+change of its data (P001), and the repository's 2016 edition is published."""
 START_S = 900
 """The longest a server may take to start (a first build of 10,000 fiches takes a minute)."""
 EDIT_S = 300
@@ -198,7 +201,7 @@ def bench_size(size: int, edits: int | None, mkdocs_edits: int | None) -> list[L
     work = run.WORK / f"serve-n{size}"
     if work.exists():
         shutil.rmtree(work)
-    shutil.copytree(source / "data", work / "data")
+    shutil.copytree(source / "data", work / "data", ignore=UNSEALED)
     shutil.copytree(source / "mkdocs", work / "mkdocs", ignore=shutil.ignore_patterns("site"))
     fiche = run.middle_bilan(work / "data")
     bilan_port, mkdocs_port = free_port(), free_port()
@@ -273,7 +276,7 @@ def profile(size: int) -> str:
     source = run.prepare(size)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
-        shutil.copytree(source / "data", data)
+        shutil.copytree(source / "data", data, ignore=UNSEALED)
         preview = Preview(2016, data, None, Path(tmp) / "apercu")
         preview.build()
         fiche = run.middle_bilan(data)

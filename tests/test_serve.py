@@ -40,6 +40,7 @@ from tests.conftest import DATA, ROOT
 from tests.test_accessibility import AXE, CHROMIUM_FLAGS, chromium_path, require
 
 FICHE = "p11-salles-de-spectacle"
+PUBLICATION = "publication.json"
 PAGE = f"actions/{FICHE}.html"
 WAIT_S = 30
 """The longest any state is waited for (a slow CI machine); never a measure."""
@@ -47,9 +48,10 @@ WAIT_S = 30
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    """A copy of the repository's data, to edit."""
+    """A copy of the repository's data, to edit, as it was before the 2016 edition was
+    published (a published edition refuses any change of its data: P001)."""
     copy = tmp_path / "data"
-    shutil.copytree(DATA, copy)
+    shutil.copytree(DATA, copy, ignore=shutil.ignore_patterns(PUBLICATION))
     return copy
 
 
@@ -336,6 +338,14 @@ def test_a_busy_port_is_a_usage_error(data: Path) -> None:
 def test_a_missing_data_folder_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["serve", "--data", str(tmp_path / "nulle"), "--port", "0"])
     assert result.exit_code == 2
+    assert "erreur : dossier des données introuvable" in result.output
+    assert "Conseil : lancez la commande depuis le dossier du projet" in result.output
+
+
+def test_a_data_folder_without_a_report_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "vide").mkdir()
+    result = CliRunner().invoke(app, ["serve", "--data", str(tmp_path / "vide"), "--port", "0"])
+    assert result.exit_code == 2
     assert "erreur : aucun rapport dans" in result.output
     assert "Conseil : créez DATA/rapports/ANNÉE/rapport.yaml" in result.output
 
@@ -461,7 +471,9 @@ def test_the_command_serves_watches_and_stops_on_ctrl_c(served: Served, data: Pa
     port = int(served.address.rsplit(":", 1)[1].strip("/"))
     listen(port).close()  # released: the next preview can listen there
     left = sorted(p.relative_to(data).as_posix() for p in data.rglob("*"))
-    assert left == sorted(p.relative_to(DATA).as_posix() for p in DATA.rglob("*"))
+    assert left == sorted(
+        p.relative_to(DATA).as_posix() for p in DATA.rglob("*") if p.name != PUBLICATION
+    )
 
 
 # --- In the browser ---------------------------------------------------------------------
