@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 from bilan.cli import app
 from bilan.errors import InvalidData
 from bilan.incremental import CACHE_DIR
+from bilan.writer import MANIFEST
 from tests.conftest import DATA
 from tests.golden import YEAR, build_report
 from tests.htmltree import Document, Element, parse
@@ -195,6 +196,7 @@ def test_cli_builds_the_requested_formats_only(tmp_path: Path) -> None:
     assert f"Rapport {YEAR} construit dans {target}/" in out
     fiches = {f"actions/{f['id']}.html" for f in source_fiches()}
     assert set(snapshot(target)) == {
+        MANIFEST,
         "index.html",
         "accessibilite.html",
         "style.css",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from bilan.catalogue import CATALOGUE
+from bilan.catalogue import CATALOGUE, SLIPS
 from bilan.catalogue_doc import render
 from tests.conftest import ROOT
 
@@ -31,6 +31,9 @@ def test_page_names_the_commands_that_exist() -> None:
     assert "bilan new" in page and "bilan stats --year 2016 --format json" in page
 
 
-def test_page_links_to_the_hand_written_section() -> None:
-    assert "## Erreurs de saisie courantes" in render()
-    assert "(erreurs-de-saisie.md)" in render()
+def test_page_scores_the_usual_mistakes_in_a_table() -> None:
+    page = render()
+    section = page[page.index("## Erreurs de saisie courantes") : page.index("## Les exemples")]
+    rows = [line for line in section.splitlines() if re.match(r"\| \d+ \|", line)]
+    assert [row.split(" | ")[1] for row in rows] == [slip.mistake for slip in SLIPS]
+    assert f"**{sum(slip.score for slip in SLIPS)} sur {2 * len(SLIPS)}**" in section

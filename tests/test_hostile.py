@@ -10,16 +10,21 @@ a failed build leaves the previous report as it was.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import hashlib
 import json
 import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +33,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from bilan import writer
+from bilan import incremental, writer
 from bilan.build import BuildOptions, build, project_templates
 from bilan.catalogue import BASE, CATALOGUE
 from bilan.cli import app
 from bilan.diagnostics import INVISIBLE
+from bilan.errors import BuildError
 from bilan.incremental import CACHE_DIR
+from bilan.outputs import FORMATS
 from bilan.reporters import REPORTERS
 from bilan.validate import MAX_PER_FILE, validate_data
+from bilan.writer import MANIFEST
 from bilan.yamlio import load_bytes
 from tests.conftest import COMMUNES, DATA, bilan, fiche
+from tests.golden import example_2017
 from tests.htmltree import parse
 
 runner = CliRunner()
@@ -208,6 +217,11 @@ class Case:
     """Run in a subprocess, with a timeout and a memory limit."""
 
 
+def Ignored(name: str, setup: Setup) -> Case:
+    """A file that validate skips without a word: the data stays valid."""
+    return Case(name, setup, None, exit=0)
+
+
 CASES = [
     # YAML syntax, as typed by hand
     Case(
@@ -222,24 +236,24 @@ CASES = [
         "syntax-unclosed-quote",
         in_fiche("titre: Fiche e01-test", 'titre: "Fiche e01-test'),
         "Y001",
-        line=12,
-        column=1,
-        hint="refermé",
+        line=2,
+        column=8,
+        hint='« titre: "Fiche e01-test" »',
     ),
     Case(
         "syntax-unclosed-bracket",
         in_fiche("[fonctions-ressources]", "[fonctions-ressources"),
         "Y001",
-        line=8,
-        column=10,
-        hint="refermé",
+        line=7,
+        column=13,
+        hint="« themes: [fonctions-ressources] »",
     ),
     Case(
         "syntax-markdown-star",
         in_fiche("  - Un objectif", "  - * un objectif"),
         "Y001",
         line=9,
-        column=6,
+        column=5,
         hint="guillemets",
     ),
     Case(
@@ -247,7 +261,7 @@ CASES = [
         in_fiche("titre: Fiche e01-test", 'titre: "Fiche" e01-test'),
         "Y001",
         line=2,
-        column=16,
+        column=14,
         hint="guillemets",
     ),
     Case(
@@ -561,6 +575,114 @@ CASES = [
         write("actions/e02-test.yml", fiche("e02-test", number=2)),
         "F002",
         file="data/actions/e02-test.yml",
+        hint="renommez-la en « e02-test.yaml »",
+    ),
+    Case(
+        "yaml-upper-case",
+        write("actions/e02-test.YAML", fiche("e02-test", number=2)),
+        "F002",
+        file="data/actions/e02-test.YAML",
+        hint="« e02-test.yaml »",
+    ),
+    # What editors, systems and merge tools leave beside the files: never an error
+    Ignored("emacs-backup", write("actions/e01-test.yaml~", fiche() + "ancien: 1\n")),
+    Ignored("numbered-backup", write("actions/e01-test.yaml.~2~", "id: [\n")),
+    Ignored("emacs-auto-save", write("actions/#e01-test.yaml#", "id: [\n")),
+    Ignored(
+        "emacs-lock-link",
+        link("actions/.#e01-test.yaml", lambda d: Path("utilisateur@machine.12345:1700000000")),
+    ),
+    Ignored("vim-swap", write("actions/.e01-test.yaml.swp", b"b0VIM 9.0\x00\xff")),
+    Ignored("vim-swap-2", write("actions/.e01-test.yaml.swo", b"b0VIM 9.0\x00\xff")),
+    Ignored("vim-probe", write("actions/4913", "")),
+    Ignored("macos-store", write("actions/.DS_Store", b"\x00\x00\x00\x01Bud1")),
+    Ignored("macos-resource-fork", write("actions/._e01-test.yaml", b"\x00\x05\x16\x07")),
+    Ignored("windows-thumbnails", write("actions/Thumbs.db", b"\xd0\xcf\x11\xe0")),
+    Ignored("windows-desktop-ini", write("actions/desktop.ini", "[.ShellClassInfo]\n")),
+    Ignored("office-lock", write("actions/~$notes.docx", b"\x00")),
+    Ignored("libreoffice-lock", write("actions/.~lock.notes.odt#", "moi,machine\n")),
+    Ignored("jetbrains-safe-write", write("actions/e01-test.yaml___jb_tmp___", "id: [\n")),
+    Ignored(
+        "narrative-emacs-lock-link",
+        link("rapports/2016/.#00-edito.md", lambda d: Path("utilisateur@machine.1:1")),
+    ),
+    Ignored("narrative-backup", write("rapports/2016/00-edito.md~", "pas d'en-tête\n")),
+    Ignored("narrative-vim-swap", write("rapports/2016/.00-edito.md.swp", b"b0VIM\x00")),
+    Ignored(
+        "narrative-merge-copy",
+        write("rapports/2016/00-edito_LOCAL_4242.md", "<<<<<<< HEAD\n"),
+    ),
+    # The same beside a year's bilans, its rapport.yaml, and in data/rapports/ itself
+    Ignored("bilan-emacs-backup", write("rapports/2016/bilans/e01-test.yaml~", "etat: [\n")),
+    Ignored("bilan-emacs-auto-save", write("rapports/2016/bilans/#e01-test.yaml#", "etat: [\n")),
+    Ignored(
+        "bilan-emacs-lock-link",
+        link("rapports/2016/bilans/.#e01-test.yaml", lambda d: Path("utilisateur@machine.1:1")),
+    ),
+    Ignored("bilan-vim-swap", write("rapports/2016/bilans/.e01-test.yaml.swp", b"b0VIM\x00\xff")),
+    Ignored("bilan-macos-store", write("rapports/2016/bilans/.DS_Store", b"\x00\x00\x00\x01Bud1")),
+    Ignored("bilan-windows-thumbnails", write("rapports/2016/bilans/Thumbs.db", b"\xd0\xcf")),
+    Ignored("report-emacs-backup", write("rapports/2016/rapport.yaml~", "annee: [\n")),
+    Ignored(
+        "report-emacs-lock-link",
+        link("rapports/2016/.#rapport.yaml", lambda d: Path("utilisateur@machine.1:1")),
+    ),
+    Ignored("report-vim-swap", write("rapports/2016/.rapport.yaml.swp", b"b0VIM\x00")),
+    Ignored("report-macos-store", write("rapports/2016/.DS_Store", b"\x00\x00\x00\x01Bud1")),
+    Ignored("reports-macos-store", write("rapports/.DS_Store", b"\x00\x00\x00\x01Bud1")),
+    Ignored("data-macos-store", write(".DS_Store", b"\x00\x00\x00\x01Bud1")),
+    Case(
+        "bilan-merge-copy",
+        write("rapports/2016/bilans/e01-test_LOCAL_4242.yaml", bilan()),
+        "F007",
+        file="data/rapports/2016/bilans/e01-test_LOCAL_4242.yaml",
+        hint="supprimez-la",
+        exit=0,
+    ),
+    Case(
+        "bilan-merge-original",
+        write("rapports/2016/bilans/e01-test.yaml.orig", "<<<<<<< HEAD\n"),
+        "F007",
+        file="data/rapports/2016/bilans/e01-test.yaml.orig",
+        exit=0,
+    ),
+    Case(
+        "bilan-yml-extension",
+        write("rapports/2016/bilans/e01-test.yml", bilan()),
+        "F002",
+        file="data/rapports/2016/bilans/e01-test.yml",
+        hint="s'il s'agit d'un bilan, renommez-le en « e01-test.yaml »",
+    ),
+    # Copies kept by hand or by a merge: skipped, with a warning (validate still passes)
+    Case(
+        "merge-original",
+        write("actions/e01-test.yaml.orig", fiche()),
+        "F007",
+        file="data/actions/e01-test.yaml.orig",
+        hint="supprimez-la",
+        exit=0,
+    ),
+    Case(
+        "patch-reject",
+        write("actions/e01-test.yaml.rej", "@@ -1 +1 @@\n"),
+        "F007",
+        file="data/actions/e01-test.yaml.rej",
+        hint="supprimez-la",
+        exit=0,
+    ),
+    Case(
+        "hand-backup",
+        write("actions/e01-test.yaml.bak", fiche()),
+        "F007",
+        file="data/actions/e01-test.yaml.bak",
+        exit=0,
+    ),
+    Case(
+        "mergetool-copy",
+        write("actions/e01-test_BACKUP_4242.yaml", fiche()),
+        "F007",
+        file="data/actions/e01-test_BACKUP_4242.yaml",
+        exit=0,
     ),
     Case(
         "fifo-in-actions",
@@ -883,7 +1005,7 @@ def test_hostile_input(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert diagnostic["code"] in CATALOGUE
     if not case.isolated:  # the text format shows the same thing, located, with its hint
         where = f"{case.file}:{case.line}:{case.column}" if case.line else case.file
-        assert f"{where}: erreur {case.code}: " in outcome.text
+        assert f"{where}: {diagnostic['severity']} {case.code}: " in outcome.text
         assert "    Conseil : " in outcome.text
 
 
@@ -1123,9 +1245,19 @@ def test_broken_template_keeps_previous_build(
     ]  # no staging folder left
 
 
-@pytest.mark.parametrize("interruption", [KeyboardInterrupt, OSError])
+@pytest.mark.parametrize(
+    ("interruption", "raised"),
+    [
+        (KeyboardInterrupt("interrompu"), KeyboardInterrupt),
+        (OSError(errno.ENOSPC, "No space left on device"), BuildError),
+    ],
+    ids=["ctrl-c", "disk-full"],
+)
 def test_interrupted_write_keeps_previous_build(
-    interruption: type[BaseException], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    interruption: BaseException,
+    raised: type[BaseException],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Ctrl-C or a full disk in the middle of writing the new files."""
     out, before = built(tmp_path, monkeypatch)
@@ -1134,7 +1266,7 @@ def test_interrupted_write_keeps_previous_build(
 
     def failing_write(path: Path, content: bytes) -> int:
         if len(written) == 3:
-            raise interruption("interrompu")
+            raise interruption
         written.append(path)
         return real_write(path, content)
 
@@ -1146,7 +1278,7 @@ def test_interrupted_write_keeps_previous_build(
         formats=frozenset({"html", "md", "data"}),
         cache=False,  # everything written again, none of it linked from the previous build
     )
-    with pytest.raises(interruption):
+    with pytest.raises(raised):
         build(options)
     assert len(written) == 3
     assert snapshot(out) == before
@@ -1189,6 +1321,1151 @@ def test_invalid_data_keeps_previous_build(tmp_path: Path, monkeypatch: pytest.M
     assert code == 1
     assert "data/actions/e01-test.yaml:8:1: erreur S001" in output
     assert snapshot(out) == before
+
+
+# --- The output folder: bilan owns only what it wrote ------------------------------------------
+
+retitled = in_fiche("titre: Fiche e01-test", "titre: Fiche e01-test modifiée")
+"""A change of the data that changes every output."""
+
+PRECIOUS = b"PK\x03\x04 un document que bilan n'a jamais vu"
+"""The bytes of a file bilan did not write: they must survive every case."""
+
+
+def put(relative: str, content: bytes = PRECIOUS) -> Callable[[Path], None]:
+    def setup(root: Path) -> None:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+
+    return setup
+
+
+def folder(relative: str) -> Callable[[Path], None]:
+    return lambda root: (root / relative).mkdir(parents=True)
+
+
+def symlink(relative: str, target: str) -> Callable[[Path], None]:
+    """``relative`` (under the root) becomes a link to ``target`` (as written in the link)."""
+
+    def setup(root: Path) -> None:
+        path = root / relative
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(target)
+
+    return setup
+
+
+def then(*setups: Callable[[Path], None]) -> Callable[[Path], None]:
+    def setup(root: Path) -> None:
+        for one in setups:
+            one(root)
+
+    return setup
+
+
+def forge_manifest(name: str, entry: list[object]) -> Callable[[Path], None]:
+    """Add ``name`` to the manifest of out/2016, with a record made up by hand."""
+
+    def setup(root: Path) -> None:
+        path = root / "out" / "2016" / MANIFEST
+        manifest = json.loads(path.read_text("utf-8"))
+        manifest["files"][name] = entry
+        path.write_text(json.dumps(manifest), "utf-8")
+
+    return setup
+
+
+def copy_data_to(relative: str) -> Callable[[Path], None]:
+    return lambda root: shutil.copytree(root / "data", root / relative)
+
+
+@dataclass(frozen=True)
+class OutCase:
+    """A situation in or around the output folder, and how ``bilan build`` must end."""
+
+    id: str
+    setup: Callable[[Path], None]
+    exit: int
+    said: str = ""
+    """A part of the message (stderr), when it must name something."""
+    args: tuple[str, ...] = ("--out", "out")
+    first: bool = True
+    """Build into out/ first (a good edition is in place)."""
+    kept: tuple[str, ...] = ()
+    """Foreign files inside bilan's folders (its cache), whose bytes must not change."""
+
+
+OUT_CASES = [
+    # Foreign files inside the edition: refused, named, nothing touched
+    OutCase(
+        "foreign-file-in-edition",
+        put("out/2016/precieux.odt"),
+        2,
+        "« out/2016/precieux.odt » n'a pas été écrit par bilan",
+    ),
+    OutCase("foreign-folder-in-edition", put("out/2016/photos/mairie.jpg"), 2, "photos/mairie.jpg"),
+    OutCase("foreign-empty-folder", folder("out/2016/brouillons"), 2, "est un dossier"),
+    OutCase(
+        "foreign-file-among-pages",
+        put("out/2016/actions/notes.odt"),
+        2,
+        "« out/2016/actions/notes.odt »",
+    ),
+    OutCase(
+        "someone-elses-site",
+        then(put("out/2016/index.html", b"<p>mon site</p>"), put("out/2016/style.css")),
+        2,
+        "pas de manifeste",
+        first=False,
+    ),
+    OutCase("edition-is-a-file", put("out/2016"), 2, "est un fichier", first=False),
+    OutCase(
+        "edition-links-to-data",
+        symlink("out/2016", "../data"),
+        2,
+        "lien symbolique",
+        first=False,
+    ),
+    OutCase(
+        "link-inside-edition",
+        symlink("out/2016/actions/piege.html", "../../../data/communes.yaml"),
+        2,
+        "lien symbolique",
+    ),
+    OutCase(
+        "hand-edited-output",
+        put("out/2016/index.html", b"<p>corrige a la main</p>"),
+        2,
+        "a été modifié depuis que bilan l'a écrit",
+    ),
+    # Forged or broken manifests: a name in a manifest gives no right to delete a file
+    OutCase(
+        "forged-manifest-lists-a-foreign-file",
+        then(
+            put("out/2016/precieux.odt"),
+            forge_manifest("precieux.odt", ["html", "0" * 64, len(PRECIOUS)]),
+        ),
+        2,
+        "out/2016/precieux.odt",
+    ),
+    OutCase(
+        "forged-manifest-wrong-size",
+        then(put("out/2016/precieux.odt"), forge_manifest("precieux.odt", ["html", "0" * 64, 1])),
+        2,
+        "out/2016/precieux.odt",
+    ),
+    OutCase(
+        "forged-manifest-outside-paths",
+        forge_manifest("../../secret.yaml", ["html", "0" * 64, 10]),
+        0,
+    ),
+    OutCase("garbage-manifest", put(f"out/2016/{MANIFEST}", b"{}"), 2, "manifeste"),
+    OutCase("binary-manifest", put(f"out/2016/{MANIFEST}", b"\xff\xfe\x00"), 2, "manifeste"),
+    OutCase(
+        "manifest-links-to-data",
+        symlink(f"out/2016/{MANIFEST}", "../../data/communes.yaml"),
+        2,
+        "manifeste de bilan illisible",
+    ),
+    OutCase(
+        "manifest-of-another-edition",
+        then(
+            put("out/2015/index.html", b"x"),
+            lambda root: shutil.copy(
+                root / "out" / "2016" / MANIFEST, root / "out" / "2015" / MANIFEST
+            ),
+        ),
+        0,  # out/2015 is not the edition built: left alone
+    ),
+    # The --out folder itself
+    OutCase(
+        "out-is-a-file",
+        put("rapport.pdf"),
+        2,
+        "« rapport.pdf » est un fichier, pas un dossier",
+        ("--out", "rapport.pdf"),
+        first=False,
+    ),
+    OutCase(
+        "out-under-a-file",
+        put("notes.txt"),
+        2,
+        "un élément du chemin est un fichier",
+        ("--out", "notes.txt/sortie"),
+        first=False,
+    ),
+    OutCase(
+        "out-links-to-data",
+        symlink("sortie", "data"),
+        2,
+        "contient ou recouvre",
+        ("--out", "sortie"),
+        first=False,
+    ),
+    OutCase(
+        "out-broken-link",
+        symlink("sortie", "nulle-part"),
+        2,
+        "ne mène nulle part",
+        ("--out", "sortie"),
+        first=False,
+    ),
+    OutCase("out-is-the-root", lambda root: None, 2, "", ("--out", "/"), first=False),
+    OutCase("out-is-here", lambda root: None, 2, "contient ou recouvre", ("--out", ".")),
+    OutCase(
+        "out-inside-the-edition",
+        lambda root: None,
+        2,
+        "est une édition écrite par bilan",
+        ("--out", "out/2016"),
+    ),
+    OutCase(
+        "out-inside-the-cache",
+        lambda root: None,
+        2,
+        "le cache",
+        ("--out", f"out/{CACHE_DIR}/x"),
+    ),
+    OutCase("out-new-and-deep", lambda root: None, 0, "", ("--out", "a/b/c"), first=False),
+    OutCase("edition-folder-empty", folder("out/2016"), 0, first=False),
+    # Beside the edition: the user's files, and look-alikes of bilan's leftovers
+    OutCase(
+        "foreign-files-beside",
+        then(put("out/notes.txt"), put("out/2015/rapport.odt"), put("out/2016.odt")),
+        0,
+    ),
+    OutCase(
+        "leftover-look-alikes",
+        then(
+            put("out/.2016.abcd1234.tmp/notes.txt"),
+            put("out/.2016.abcd1234.old/notes.txt"),
+            put("out/.2016.previous/notes.txt"),
+        ),
+        0,
+    ),
+    OutCase(
+        "staging-mark-but-a-link-inside",
+        then(
+            put("out/.2016.abcd1234.tmp/.bilan-staging", b""),
+            symlink("out/.2016.abcd1234.tmp/lien", "../../data/communes.yaml"),
+        ),
+        0,
+    ),
+    # The cache folder
+    OutCase("cache-is-a-file", put(f"out/{CACHE_DIR}"), 2, "est un fichier", first=False),
+    OutCase(
+        "cache-links-to-data",
+        symlink(f"out/{CACHE_DIR}", "../data"),
+        2,
+        "lien symbolique",
+        first=False,
+    ),
+    OutCase(
+        "cache-folder-not-bilans",
+        put(f"out/{CACHE_DIR}/precieux.odt"),
+        2,
+        "n'a pas été créé par bilan",
+        first=False,
+    ),
+    OutCase(
+        "cache-entry-links-to-data",
+        symlink(f"out/{CACHE_DIR}/fiches.jsonl", "../../data/actions/e01-test.yaml"),
+        2,
+        "lien symbolique",
+    ),
+    OutCase(
+        "foreign-files-in-bilans-cache",
+        then(
+            put(f"out/{CACHE_DIR}/precieux.odt"),
+            put(f"out/{CACHE_DIR}/2016-precieux.fragments"),
+        ),
+        0,
+        kept=(f"out/{CACHE_DIR}/precieux.odt", f"out/{CACHE_DIR}/2016-precieux.fragments"),
+    ),
+    OutCase(
+        "no-cache-leaves-a-foreign-cache-alone",
+        put(f"out/{CACHE_DIR}"),
+        0,
+        args=("--out", "out", "--no-cache"),
+        first=False,
+        kept=(f"out/{CACHE_DIR}",),
+    ),
+    # --data and --templates
+    OutCase(
+        "templates-is-a-file",
+        put("gabarits.txt"),
+        2,
+        "dossier de gabarits n'est pas un dossier",
+        ("--out", "out", "--templates", "gabarits.txt"),
+    ),
+    OutCase(
+        "templates-inside-out",
+        lambda root: shutil.copytree(project_templates(), root / "out" / "gabarits"),
+        2,
+        "contient ou recouvre",
+        ("--out", "out", "--templates", "out/gabarits"),
+        first=False,
+    ),
+    OutCase(
+        "data-is-a-file",
+        lambda root: None,
+        2,
+        "est un fichier, pas un dossier de données",
+        ("--out", "out", "--data", "secret.yaml"),
+    ),
+    OutCase(
+        "data-inside-out",
+        copy_data_to("out/donnees-copie"),
+        2,
+        "contient ou recouvre",
+        ("--out", "out", "--data", "out/donnees-copie"),
+        first=False,
+    ),
+]
+
+
+def build_args(args: tuple[str, ...]) -> list[str]:
+    """The CLI arguments of an output-folder case (a later --data wins over the first)."""
+    return ["build", "--year", "2016", "--data", "data", *BUILD_ARGS, *args]
+
+
+def verify_edition(target: Path) -> dict[str, list[object]]:
+    """The edition is complete and consistent: every file listed by its manifest, with the
+    content recorded, and nothing else. Returns the manifest's files."""
+    manifest = json.loads((target / MANIFEST).read_text("utf-8"))
+    on_disk = {
+        p.relative_to(target).as_posix()
+        for p in target.rglob("*")
+        if not p.is_dir() and p.name != MANIFEST
+    }
+    assert on_disk == set(manifest["files"])
+    for name, (format_name, sha, size) in manifest["files"].items():
+        data = (target / name).read_bytes()
+        assert (hashlib.sha256(data).hexdigest(), len(data)) == (sha, size), name
+        assert format_name in manifest["formats"]
+    return dict(manifest["files"])
+
+
+def not_bilans(tree: dict[str, tuple[int, bytes]], out: Path) -> dict[str, tuple[int, bytes]]:
+    """The snapshot without what bilan owns in ``out``: its edition and its cache."""
+    owned = (f"{out.resolve()}/2016/", f"{out.resolve()}/{CACHE_DIR}/")
+    return {k: v for k, v in tree.items() if not str(Path(k).resolve()).startswith(owned)}
+
+
+@pytest.mark.parametrize("case", OUT_CASES, ids=[case.id for case in OUT_CASES])
+def test_output_folder_edge(case: OutCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    if case.first:
+        assert build_cli(tmp_path, "--out", "out")[0] == 0
+    case.setup(tmp_path)
+    before = snapshot(tmp_path)
+    result = runner.invoke(app, build_args(case.args))
+    output = result.stdout + result.stderr
+    assert result.exit_code == case.exit, output
+    assert_french_and_clean(output)
+    assert case.said in output
+    if case.exit:
+        assert "erreur : " in output and "Conseil : " in output
+        assert snapshot(tmp_path) == before  # nothing written, nothing removed
+        return
+    out = Path(case.args[case.args.index("--out") + 1])
+    after = snapshot(tmp_path)
+    assert not_bilans(after, out) == not_bilans(before, out)  # all the rest intact
+    for name in case.kept:
+        assert (tmp_path / name).read_bytes() == PRECIOUS
+    verify_edition(out / "2016")
+
+
+def test_output_folder_is_not_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_base(tmp_path / "projet")
+    (tmp_path / "maison").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "maison"))
+    monkeypatch.chdir(tmp_path / "projet")
+    code, output = build_cli(tmp_path, "--out", str(tmp_path / "maison"))
+    assert code == 2, output
+    assert "votre dossier personnel" in output
+    assert list((tmp_path / "maison").iterdir()) == []
+
+
+def test_an_old_leftover_manifest_cannot_delete_a_foreign_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A leftover of a killed swap (.2016.x.old with a manifest) is cleaned file by file:
+    a foreign file in it, even listed with a made-up hash, stays."""
+    out, _ = built(tmp_path, monkeypatch)
+    leftover = out / ".2016.abcd1234.old"
+    shutil.copytree(out / "2016", leftover)
+    (leftover / "precieux.odt").write_bytes(PRECIOUS)
+    manifest = json.loads((leftover / MANIFEST).read_text("utf-8"))
+    manifest["files"]["precieux.odt"] = ["html", "0" * 64, len(PRECIOUS)]
+    (leftover / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    code, output = build_cli(tmp_path, "--out", "out")
+    assert code == 0, output
+    assert sorted(p.name for p in leftover.iterdir()) == [MANIFEST, "precieux.odt"]
+    assert (leftover / "precieux.odt").read_bytes() == PRECIOUS
+
+
+# --- Partial builds keep the rest -------------------------------------------------------------
+
+ALL_FORMATS = ("-f", "html", "-f", "md", "-f", "data")
+
+
+def pdf_available() -> bool:
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def full_formats() -> tuple[str, ...]:
+    return (*ALL_FORMATS, "-f", "pdf") if pdf_available() else ALL_FORMATS
+
+
+def edition_formats_of(target: Path) -> set[str]:
+    return set(json.loads((target / MANIFEST).read_text("utf-8"))["formats"])
+
+
+def build_only(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["build", "--year", "2016", "--data", "data", *args])
+    return result.exit_code, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("no_cache", [False, True], ids=["cache", "no-cache"])
+def test_html_alone_keeps_the_other_outputs_when_current(
+    no_cache: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert build_only("--out", "out", *full_formats())[0] == 0
+    target = tmp_path / "out" / "2016"
+    others = {
+        name: (target / name).read_bytes()
+        for name in verify_edition(target)
+        if not name.endswith((".html", ".css"))
+    }
+    assert "bilan-2016.md" in others and "donnees/actions.csv" in others
+    extra = ("--no-cache",) if no_cache else ()
+    code, output = build_only("--out", "out", "-f", "html", *extra)
+    assert code == 0, output
+    assert "retirées" not in output and "Ouvrir : " in output
+    files = verify_edition(target)
+    assert {name: (target / name).read_bytes() for name in others} == others
+    assert edition_formats_of(target) == {f for f in full_formats() if f != "-f"}
+    assert "index.html" in files
+    code, output = build_only("--out", "out", "-f", "md", *extra)  # the site stays too
+    assert code == 0 and "Ouvrir : " in output, output
+    assert "index.html" in verify_edition(target)
+
+
+def test_html_alone_drops_the_outputs_of_other_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert build_only("--out", "out", *full_formats())[0] == 0
+    target = tmp_path / "out" / "2016"
+    retitled(tmp_path / "data")
+    code, output = build_only("--out", "out", "-f", "html")
+    assert code == 0, output
+    assert "avertissement : sorties retirées de out/2016" in output
+    assert "-f data -f md" in output
+    files = verify_edition(target)
+    assert edition_formats_of(target) == {"html"}
+    assert all(name.endswith((".html", ".css")) for name in files)
+    assert not (target / "donnees").exists() and not (target / "bilan-2016.md").exists()
+    assert "modifiée" in (target / "index.html").read_text("utf-8")
+
+
+def test_a_deleted_output_makes_its_format_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone deletes the CSV by hand: the open data is incomplete, so it is dropped (not
+    kept half), and a later -f data brings it back."""
+    out, _ = built(tmp_path, monkeypatch)
+    (out / "2016" / "donnees" / "actions.csv").unlink()
+    code, output = build_only("--out", "out", "-f", "html", "-f", "md")
+    assert code == 0, output
+    assert "retirées" in output and "data" in output
+    assert edition_formats_of(out / "2016") == {"html", "md"}
+    verify_edition(out / "2016")
+    assert build_only("--out", "out", "-f", "data")[0] == 0
+    assert edition_formats_of(out / "2016") == {"html", "md", "data"}
+    verify_edition(out / "2016")
+
+
+def dead_and_present_links(target: Path) -> tuple[list[str], set[str]]:
+    """Links of the site's pages that lead nowhere, and the outputs the site links to."""
+    dead, linked = [], set()
+    for page in target.rglob("*.html"):
+        for tag, attrs in elements(page.read_text("utf-8")):
+            href = attrs.get("href", "") if tag == "a" else ""
+            if not href or href.startswith(("#", "http", "mailto:")):
+                continue
+            path = (page.parent / href.partition("#")[0]).resolve()
+            linked.add(path.relative_to(target.resolve()).as_posix())
+            if not path.exists():
+                dead.append(f"{page.name} → {href}")
+    return dead, linked
+
+
+def test_the_site_links_to_what_the_edition_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the order of partial builds, no link leads nowhere and every output the
+    edition holds is linked from the site."""
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "out" / "2016"
+    downloads = {"md": "bilan-2016.md", "data": "donnees/actions.csv", "pdf": "bilan-2016.pdf"}
+    steps_taken = [("-f", "html"), ("-f", "md"), ("-f", "data"), ("-f", "html")]
+    if pdf_available():
+        steps_taken.append(("-f", "pdf"))
+    for index, formats in enumerate(steps_taken):
+        if index == 3:
+            retitled(tmp_path / "data")  # md and data become stale: dropped, links with them
+        code, output = build_only("--out", "out", *formats)
+        assert code == 0, output
+        dead, linked = dead_and_present_links(target)
+        assert dead == [], (formats, dead)
+        held = edition_formats_of(target)
+        assert {f for f, path in downloads.items() if path in linked} == held - {"html"}, formats
+
+
+def without_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a machine where WeasyPrint cannot be loaded."""
+    reason = ("WeasyPrint ne peut pas être chargé (test)", "installez ses bibliothèques")
+    monkeypatch.setitem(FORMATS, "pdf", replace(FORMATS["pdf"], unavailable=lambda: reason))
+
+
+@pytest.mark.parametrize("no_cache", [False, True], ids=["cache", "no-cache"])
+def test_no_link_to_a_pdf_that_cannot_be_made(
+    no_cache: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without WeasyPrint, a full build says so and no page links to the PDF; a PDF left by
+    an earlier build (another machine) stays linked while current, and goes with its link
+    when the data changes."""
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "out" / "2016"
+    extra = ("--no-cache",) if no_cache else ()
+    had_pdf = pdf_available()
+    if had_pdf:
+        assert build_only("--out", "out", *full_formats(), *extra)[0] == 0
+    without_pdf(monkeypatch)
+    code, output = build_only("--out", "out", *extra)
+    assert code == 0, output
+    assert "PDF non produit : WeasyPrint ne peut pas être chargé" in output
+    dead, linked = dead_and_present_links(target)
+    assert dead == []
+    assert ("bilan-2016.pdf" in linked) == had_pdf == (target / "bilan-2016.pdf").exists()
+    retitled(tmp_path / "data")
+    code, output = build_only("--out", "out", *extra)
+    assert code == 0, output
+    assert ("retirées" in output and "-f pdf" in output) == had_pdf
+    dead, linked = dead_and_present_links(target)
+    assert dead == [] and "bilan-2016.pdf" not in linked
+    assert not (target / "bilan-2016.pdf").exists() and "pdf" not in edition_formats_of(target)
+    code, output = build_only("--out", "out", "-f", "pdf", *extra)  # asked by name: an error
+    assert code == 1 and "WeasyPrint ne peut pas être chargé" in output, output
+    assert dead_and_present_links(target)[0] == []
+
+
+def test_a_change_of_the_previous_year_makes_kept_outputs_stale(tmp_path: Path) -> None:
+    """The edition of 2017 shows the progress since 2016: a change of a 2016 bilan makes
+    its Markdown and open data stale, so -f html drops them rather than keep them."""
+    data = example_2017(tmp_path)
+    out = tmp_path / "out"
+    args = ["build", "--year", "2017", "--data", str(data), "--out", str(out)]
+    assert runner.invoke(app, [*args, *ALL_FORMATS]).exit_code == 0
+    assert runner.invoke(app, [*args, "-f", "html"]).stdout.count("retirées") == 0
+    assert edition_formats_of(out / "2017") == {"html", "md", "data"}
+    bilan_2016 = data / "rapports" / "2016" / "bilans" / "e05-groupements-achats.yaml"
+    bilan_2016.write_text(bilan_2016.read_text("utf-8") + "# relu\n", "utf-8")
+    result = runner.invoke(app, [*args, "-f", "html"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "sorties retirées" in result.stderr and "-f data -f md" in result.stderr
+    assert edition_formats_of(out / "2017") == {"html"}
+    assert dead_and_present_links(out / "2017")[0] == []
+
+
+def build_all_cli(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["build", "--all", "--data", "data", "--out", "out", *args])
+    return result.exit_code, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "leftover",
+    [
+        "bilans/e05-groupements-achats_LOCAL_4242.yaml",
+        "bilans/e05-groupements-achats.yaml~",
+        "00-edito_BACKUP_7.md",
+        ".#00-edito.md",
+    ],
+)
+def test_editor_leftovers_do_not_break_a_published_seal(
+    leftover: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real 2016 edition is published: a merge copy or an editor's file beside its
+    files is not a file added to it (P001), only what the loaders say of it."""
+    shutil.copytree(DATA, tmp_path / "data")
+    year = tmp_path / "data" / "rapports" / "2016"
+    assert (year / "publication.json").is_file()
+    (year / leftover).write_text("<<<<<<< HEAD\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["validate", "--data", "data"])
+    output = result.stdout + result.stderr
+    assert result.exit_code == 0, output
+    assert "P001" not in output
+    assert_french_and_clean(output)
+
+
+def test_new_year_copies_the_parts_not_what_editors_left_beside_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Emacs lock link (pointing nowhere) and a merge copy beside the parts of 2016:
+    bilan new-year prepares 2017 from the parts themselves."""
+    data = make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    link("rapports/2016/.#00-edito.md", lambda d: Path("utilisateur@machine.1:1"))(data)
+    write("rapports/2016/00-edito_LOCAL_4242.md", "<<<<<<< HEAD\n")(data)
+    write("rapports/2016/00-edito.md~", "ancien\n")(data)
+    result = runner.invoke(app, ["new-year", "--year", "2017", "--data", "data"])
+    output = result.stdout + result.stderr
+    assert result.exit_code == 0, output
+    assert_french_and_clean(output)
+    made = sorted(p.name for p in (data / "rapports" / "2017").iterdir())
+    parts = sorted(p.name for p in (data / "rapports" / "2016").glob("[0-9]*.md"))
+    assert made == sorted(["bilans", "rapport.yaml", *[n for n in parts if "_LOCAL_" not in n]])
+
+
+def test_build_all_never_replaces_a_list_of_editions_it_did_not_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OUT/index.html of the user's (a shared folder's home page): refused before anything
+    is built, and left as it was."""
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    put("out/index.html")(tmp_path)
+    code, output = build_all_cli()
+    assert code == 2, output
+    assert_french_and_clean(output)
+    assert "« out/index.html » n'a pas été écrit par bilan : bilan ne le remplace pas" in output
+    assert (tmp_path / "out" / "index.html").read_bytes() == PRECIOUS
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["index.html"]
+
+
+def test_build_all_writes_no_edition_when_one_year_cannot_be_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2016 would link to 2017: a 2017 that cannot be built stops --all before 2016 is
+    written (no edition linking to one that never comes)."""
+    data = make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (data / "rapports" / "2017").mkdir()  # no rapport.yaml: N001
+    code, output = build_all_cli()
+    assert code == 1, output
+    assert_french_and_clean(output)
+    assert "N001" in output and "aucun rapport construit" in output
+    assert not (tmp_path / "out" / "2016").exists()
+
+
+def test_build_all_keeps_its_list_of_editions_alive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list is bilan's own: written again by the next --all, refused once edited by
+    hand, removed (never left with links that lead nowhere) when an edition loses its
+    site."""
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    for _ in range(2):
+        code, output = build_all_cli()
+        assert code == 0, output
+        assert "Ouvrir : out/index.html" in output
+        dead, linked = dead_and_present_links(out)
+        assert dead == [] and {"index.html", "2016/index.html"} <= linked
+    page = out / "index.html"
+    edited = page.read_bytes() + b"<!-- retouche -->"
+    page.write_bytes(edited)
+    code, output = build_all_cli()
+    assert code == 2 and "a été modifié depuis que bilan l'a écrit" in output, output
+    assert page.read_bytes() == edited
+    page.unlink()
+    assert build_all_cli()[0] == 0
+    retitled(tmp_path / "data")  # the site of 2016 is stale: -f md drops it, and the list
+    code, output = build_all_cli("-f", "md")
+    assert code == 0, output
+    assert "liste des éditions out/index.html retirée" in output and "Ouvrir" not in output
+    assert not page.exists() and not (out / "2016" / "index.html").exists()
+    assert dead_and_present_links(out)[0] == []
+    put("out/index.html")(tmp_path)  # a page of the user's is never removed
+    code, output = build_all_cli("-f", "data")
+    assert code == 2 and page.read_bytes() == PRECIOUS, output
+
+
+# --- Interrupted, killed and concurrent builds (real processes) -----------------------------
+
+PAUSED_BUILD = """
+import os, signal, sys, time
+from pathlib import Path
+
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if the parent ignores it
+point, ready, go = sys.argv[1:4]
+
+
+def pause():
+    Path(ready).write_text("prêt")
+    while not os.path.exists(go):
+        time.sleep(0.01)
+
+
+if point == "write":  # in the middle of writing the new edition
+    real_write = Path.write_bytes
+    written = []
+
+    def write_bytes(path, data):
+        if "/.2016." in str(path) and path.name != ".bilan-staging":
+            written.append(path)
+            if len(written) == 1:
+                pause()
+        return real_write(path, data)
+
+    Path.write_bytes = write_bytes
+else:  # between the two renames of the swap: the previous edition moved aside
+    real_replace = os.replace
+
+    def replace(source, target):
+        if str(source).endswith(".tmp") and str(target).endswith("/2016"):
+            pause()
+        return real_replace(source, target)
+
+    os.replace = replace
+from bilan.__main__ import main
+
+sys.argv = ["bilan", *sys.argv[4:]]
+main()
+"""
+
+
+@dataclass
+class Paused:
+    """A ``bilan build`` in another process, stopped at a chosen point."""
+
+    process: subprocess.Popen[str]
+    go: Path
+
+    def resume(self) -> tuple[int, str]:
+        self.go.write_text("")
+        return self.finish()
+
+    def finish(self) -> tuple[int, str]:
+        out, err = self.process.communicate(timeout=TIME_LIMIT)
+        return self.process.returncode, out + err
+
+
+def paused_build(root: Path, point: str, *args: str) -> Paused:
+    ready, go = root / "pret", root / "partez"
+    ready.unlink(missing_ok=True)
+    go.unlink(missing_ok=True)
+    command = [sys.executable, "-c", PAUSED_BUILD, point, str(ready), str(go), "build"]
+    command += ["--year", "2016", "--data", "data", "--out", "out", *args]
+    process = subprocess.Popen(
+        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    paused = Paused(process, go)
+    deadline = TIME_LIMIT * 100
+    while not ready.exists():
+        if process.poll() is not None or not deadline:
+            process.kill()
+            pytest.fail(f"la construction ne s'est pas arrêtée au point voulu : {paused.finish()}")
+        deadline -= 1
+        time.sleep(0.01)
+    return paused
+
+
+def cli_process(
+    root: Path, *args: str, preexec: Callable[[], None] | None = None
+) -> tuple[int, str]:
+    """``bilan ARGS`` in another process (``preexec``: run in it first)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bilan", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=TIME_LIMIT,
+        preexec_fn=preexec,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def leftovers(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if re.fullmatch(r"\.2016\.\w+\.(tmp|old)", p.name))
+
+
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_build_keeps_the_previous_edition(
+    sent: signal.Signals, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, before = built(tmp_path, monkeypatch)
+    retitled(tmp_path / "data")
+    for point in ("write", "swap"):
+        paused = paused_build(tmp_path, point, *BUILD_ARGS)
+        paused.process.send_signal(sent)
+        code, output = paused.finish()
+        assert code == 1, output
+        assert_french_and_clean(output)
+        assert (
+            "erreur : construction interrompue : le rapport précédent est resté en place" in output
+        )
+        assert snapshot(out) == before
+        assert leftovers(out) == []
+
+
+def test_killed_build_leftovers_are_cleaned_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGKILL leaves the half-written edition; the next build removes it, and nothing that
+    only looks like it."""
+    out, before = built(tmp_path, monkeypatch)
+    retitled(tmp_path / "data")
+    foreign = then(
+        put("out/.2016.abcd1234.tmp/notes.txt"), put("out/notes.txt"), put("out/2015/a.odt")
+    )
+    foreign(tmp_path)
+    paused = paused_build(tmp_path, "write", *BUILD_ARGS)
+    paused.process.kill()
+    paused.finish()
+    assert snapshot(out / "2016") == {k: v for k, v in before.items() if "/2016/" in k}
+    assert len(leftovers(out)) == 2  # bilan's own, and the look-alike
+    code, output = build_cli(tmp_path, "--out", "out")
+    assert code == 0, output
+    assert leftovers(out) == [".2016.abcd1234.tmp"]
+    assert (out / ".2016.abcd1234.tmp" / "notes.txt").read_bytes() == PRECIOUS
+    assert (out / "notes.txt").read_bytes() == (out / "2015" / "a.odt").read_bytes() == PRECIOUS
+    verify_edition(out / "2016")
+
+
+def test_build_killed_during_the_swap_puts_the_previous_edition_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed between the two renames: no OUT/2016 at all for a moment. The next build, even
+    one that fails on invalid data, puts the previous edition back first."""
+    out, before = built(tmp_path, monkeypatch)
+    paused = paused_build(tmp_path, "swap", *BUILD_ARGS)
+    paused.process.kill()
+    paused.finish()
+    assert not (out / "2016").exists()
+    in_fiche("objectifs:", "objectif:")(tmp_path / "data")
+    code, output = build_cli(tmp_path, "--out", "out")
+    assert code == 1 and "S001" in output, output
+    assert {k: v[1] for k, v in snapshot(out / "2016").items()} == {
+        k: v[1] for k, v in before.items() if "/2016/" in k
+    }
+    assert leftovers(out) == []
+
+
+def test_a_second_build_waits_for_none_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, _ = built(tmp_path, monkeypatch)
+    retitled(tmp_path / "data")
+    paused = paused_build(tmp_path, "write", *BUILD_ARGS)
+    during = snapshot(out)
+    code, output = cli_process(tmp_path, *build_args(("--out", "out")))
+    assert code == 1, output
+    assert_french_and_clean(output)
+    assert "erreur : une autre construction est en cours dans « out »" in output
+    assert snapshot(out) == during
+    code, output = paused.resume()
+    assert code == 0, output
+    verify_edition(out / "2016")
+    assert "modifiée" in (out / "2016" / "index.html").read_text("utf-8")
+
+
+def test_racing_builds_never_mix_their_editions(tmp_path: Path) -> None:
+    """Two builds of different data into the same folder at once: each ends cleanly (built,
+    or refused because the other runs), and the edition is wholly one of the two."""
+    references = {}
+    for version in ("un", "deux"):
+        root = tmp_path / version
+        data = make_base(root)
+        in_fiche("titre: Fiche e01-test", f"titre: Fiche e01-test {version}")(data)
+        code, output = cli_process(root, *build_args(("--out", "reference")))
+        assert code == 0, output
+        references[version] = {
+            k.split("/reference/")[1]: v[1]
+            for k, v in snapshot(root / "reference").items()
+            if "/2016/" in k
+        }
+    out = tmp_path / "commun"
+    for _ in range(3):
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bilan", *build_args(("--out", str(out)))],
+                cwd=tmp_path / version,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for version in ("un", "deux")
+        ]
+        results = [(p.wait(timeout=TIME_LIMIT), p.communicate()[1]) for p in processes]
+        assert any(code == 0 for code, _ in results), results
+        for code, err in results:
+            assert code == 0 or "une autre construction est en cours" in err, err
+            assert_french_and_clean(err)
+        verify_edition(out / "2016")
+        edition = {k.split("/commun/")[1]: v[1] for k, v in snapshot(out).items() if "/2016/" in k}
+        assert edition in references.values()
+        assert leftovers(out) == []
+
+
+# --- A full disk ---------------------------------------------------------------------------------
+
+
+def test_full_disk_keeps_the_previous_edition(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, before = built(tmp_path, monkeypatch)
+    retitled(tmp_path / "data")
+    real_write = Path.write_bytes
+    written: list[Path] = []
+
+    def full(path: Path, content: bytes) -> int:
+        if len(written) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        written.append(path)
+        return real_write(path, content)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    code, output = build_cli(tmp_path, "--out", "out")
+    assert code == 1, output
+    assert_french_and_clean(output)
+    assert "erreur : disque plein : impossible d'écrire dans « out/2016 »" in output
+    assert "Conseil : libérez de la place" in output
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+
+
+def test_a_cache_that_cannot_be_saved_is_only_a_notice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, _ = built(tmp_path, monkeypatch)
+    retitled(tmp_path / "data")
+
+    def full(path: Path, content: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(incremental, "_replace", full)
+    code, output = build_cli(tmp_path, "--out", "out")
+    assert code == 0, output
+    assert "avertissement : cache non enregistré (disque plein) : le rapport est complet" in output
+    verify_edition(out / "2016")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs mounted for the test (root only, where mounting is allowed)."""
+    if os.geteuid() != 0:
+        pytest.skip("monter un petit disque demande les droits d'administrateur")
+    disk = tmp_path / "disque"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"tmpfs impossible à monter ici : {mounted.stderr!r}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_read_only_disk(small_disk: Path, tmp_path: Path) -> None:
+    """The output folder on a disk mounted read-only (what root meets instead of a folder
+    without write permission)."""
+    make_base(tmp_path)
+    out = small_disk / "out"
+    code, output = cli_process(tmp_path, *build_args(("--out", str(out))))
+    assert code == 0, output
+    before = snapshot(out)
+    retitled(tmp_path / "data")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    code, output = cli_process(tmp_path, *build_args(("--out", str(out))))
+    assert code == 2, output
+    assert_french_and_clean(output)
+    assert "erreur : impossible d'écrire dans le dossier de sortie" in output
+    assert snapshot(out) == before
+
+
+def test_a_disk_that_fills_up_mid_build(small_disk: Path, tmp_path: Path) -> None:
+    make_base(tmp_path)
+    out = small_disk / "out"
+    code, output = cli_process(tmp_path, *build_args(("--out", str(out))))
+    assert code == 0, output
+    before = snapshot(out)
+    retitled(tmp_path / "data")
+    filler = small_disk / "remplissage"  # a foreign file takes the rest of the disk
+    with open(filler, "wb", buffering=0) as handle, contextlib.suppress(OSError):
+        while True:
+            handle.write(b"\0" * 65536)
+    code, output = cli_process(tmp_path, *build_args(("--out", str(out))))
+    assert code == 1, output
+    assert_french_and_clean(output)
+    assert "erreur : disque plein" in output and "Conseil : libérez de la place" in output
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+    filler.unlink()
+    code, output = cli_process(tmp_path, *build_args(("--out", str(out))))
+    assert code == 0, output
+    verify_edition(out / "2016")
+
+
+# --- Paths that another user cannot use ------------------------------------------------------
+
+
+def as_other_user(root: Path, *args: str) -> tuple[int, str]:
+    """``bilan ARGS`` with no special right: as « nobody » when the tests run as root (as
+    CI does: root may read and write anything), else as the current user."""
+
+    def drop() -> None:
+        if os.geteuid() == 0:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+
+    return cli_process(root, *args, preexec=drop)
+
+
+@pytest.fixture
+def shared_root() -> Iterator[Path]:
+    """A folder another user may enter (pytest's own are private to their owner)."""
+    root = Path(tempfile.mkdtemp(prefix="bilan-droits-"))
+    root.chmod(0o755)
+    make_base(root)
+    try:
+        probe = as_other_user(root, "--version")
+    except OSError as error:  # Python itself out of reach (installed under /root)
+        probe = (1, str(error))
+    if probe[0] != 0:
+        shutil.rmtree(root)
+        pytest.skip(f"bilan ne se lance pas sous un autre utilisateur ici : {probe[1][-300:]}")
+    try:
+        yield root
+    finally:
+        for path in [root, *root.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(0o755)
+        shutil.rmtree(root)
+
+
+@pytest.mark.parametrize(
+    ("locked", "mode", "args", "said"),
+    [
+        ("sortie", 0o555, ("--out", "sortie"), "impossible d'écrire dans le dossier de sortie"),
+        ("sortie/2016", 0o555, ("--out", "sortie"), "droits insuffisants"),
+        ("data", 0o000, ("--out", "sortie"), "dossier illisible : data (droits insuffisants)"),
+        ("data/actions", 0o000, ("--out", "sortie"), "illisible"),
+        (
+            "gabarits",
+            0o000,
+            ("--out", "sortie", "--templates", "gabarits"),
+            "dossier de gabarits illisible",
+        ),
+    ],
+    ids=[
+        "read-only-out",
+        "read-only-edition",
+        "unreadable-data",
+        "unreadable-actions",
+        "unreadable-templates",
+    ],
+)
+def test_paths_without_the_rights(
+    locked: str, mode: int, args: tuple[str, ...], said: str, shared_root: Path
+) -> None:
+    (shared_root / "gabarits").mkdir()
+    (shared_root / "sortie").mkdir()
+    (shared_root / "sortie").chmod(0o777)
+    if locked == "sortie/2016":
+        code, output = as_other_user(shared_root, *build_args(args))
+        assert code == 0, output
+    (shared_root / locked).chmod(mode)
+    before = snapshot(shared_root / "sortie")
+    code, output = as_other_user(shared_root, *build_args(args))
+    assert code == 2, output
+    assert_french_and_clean(output)
+    assert "erreur : " in output and said in output
+    assert snapshot(shared_root / "sortie") == before
+
+
+# --- bilan new: numbers and paths ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("-n", "0"), "la valeur doit être au moins 1"),
+        (("-n", "1000"), "la valeur doit être au plus 999"),
+        (("-n", "99999999999999999999"), "au plus 999"),
+        (("-n", "-5"), "au moins 1"),
+        (("-n", "douze"), "--numero"),
+        (("-n", "13", "--annee", "1999"), "au moins 2000"),
+        (("-n", "13", "--annee", "99999999999999999999"), "au plus 2100"),
+        (("-n", "13", "--titre", "x" * 2_000_000), "titre trop long"),
+        (("-n", "13", "--titre", "!!!"), "ne contient ni lettre ni chiffre"),
+        (("-n", "13", "--data", "secret.yaml"), "est un fichier, pas un dossier de données"),
+        (("-n", "13", "--data", "absent"), "dossier de données introuvable"),
+    ],
+    ids=[
+        "zero",
+        "too-big",
+        "twenty-digits",
+        "negative",
+        "not-a-number",
+        "year-too-old",
+        "year-huge",
+        "title-too-long",
+        "title-without-letters",
+        "data-is-a-file",
+        "data-missing",
+    ],
+)
+def test_new_refuses_out_of_range_before_writing(
+    args: tuple[str, ...], said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
+    arguments = ["new", "-t", "prospective", "--titre", "Nouvelle action", *args]
+    result = runner.invoke(app, arguments)
+    output = result.stdout + result.stderr
+    assert result.exit_code == 2, output
+    assert_french_and_clean(output)
+    assert said in output and len(output) < 2000
+    assert snapshot(tmp_path) == before
+
+
+def test_new_says_missing_numbers_by_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_base(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["new", "-t", "existante", "-n", "999", "--titre", "Dernière"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "aucune fiche ne couvre encore les actions existantes 2 à 998 :" in result.stderr
+    assert len(result.stderr) < 400
+    assert (tmp_path / "data" / "actions" / "e999-derniere.yaml").is_file()
 
 
 # --- Fuzzing: mutated copies of the real fiches -----------------------------------------------

@@ -31,6 +31,7 @@ from bilan.render import UnitRenderer
 from bilan.units import Unit
 from bilan.validate import validate_data
 from bilan.vocabulary import default_vocabulary
+from bilan.writer import ForeignFiles
 from tests.conftest import fiche
 
 
@@ -138,11 +139,15 @@ def test_a_damaged_or_edited_cache_or_output_is_not_trusted(
     for path in cache.iterdir():
         data = path.read_bytes()
         path.write_bytes(data[: len(data) // 2] + b"\x00garbage" + data[len(data) // 2 :])
+    assert _snapshot(_build(real_data, out)) == expected
     page = target / "actions" / "e04-reseau-finances-fiscalite.html"
-    page.write_text("modifiée à la main", "utf-8")
-    assert _snapshot(_build(real_data, out)) == expected
-    _edit(page, "<html", "<html data-modifie")
-    assert _snapshot(_build(real_data, out)) == expected
+    for edited in ("modifiée à la main", page.read_text("utf-8").replace("<html", "<html data-x")):
+        page.write_text(edited, "utf-8")  # an edited output is not bilan's: not replaced
+        with pytest.raises(ForeignFiles, match="a été modifié depuis que bilan l'a écrit"):
+            _build(real_data, out)
+        assert page.read_text("utf-8") == edited
+        page.unlink()  # gone: its format is built again
+        assert _snapshot(_build(real_data, out)) == expected
 
 
 def test_damaged_entries_are_computed_again(real_data: Path, tmp_path: Path) -> None:

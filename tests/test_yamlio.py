@@ -41,7 +41,7 @@ def test_missing_path_points_at_longest_known_prefix() -> None:
         (b"a: &anchor [1]\nb: *anchor\n", [("Y004", 2, 4)]),
         (b"a:\n\t- 1\n", [("Y009", 2, 1)]),
         (b"a: b: c\n", [("Y001", 1, 5)]),
-        (b"a: [1, 2\n", [("Y001", 2, 1)]),
+        (b"a: [1, 2\n", [("Y001", 1, 4)]),  # at the bracket left open
         (b"", [("Y007", 1, 1)]),
         (b"# only a comment\n", [("Y007", 1, 1)]),
         (b"- a\n- b\n", [("Y008", 1, 1)]),

@@ -15,7 +15,7 @@ from bilan.cli import app
 from bilan.models import Calendar, Indicator, Outlook, Report
 from bilan.progress import assessments, indicator_changes, slips
 from bilan.validate import validate_data
-from tests.conftest import DataMaker, bilan, fiche
+from tests.conftest import YEAR, DataMaker, bilan, fiche
 from tests.golden import EXAMPLE_2017, example_2017
 from tests.htmltree import parse
 
@@ -301,6 +301,10 @@ def test_build_all_lists_and_links_every_edition(tmp_path: Path) -> None:
         "2017/index.html",
         "2016/index.html",
     ]
+    every = (out / "actions-toutes-annees.csv").read_text("utf-8").splitlines()
+    assert every[0].startswith("annee,type,numero")
+    assert [line[:4] for line in every[1:]].count("2016") == 27
+    assert [line[:4] for line in every[1:]].count("2017") == 28
     page = parse((out / "2017" / "actions" / "e05-groupements-achats.html").read_text("utf-8"))
     links = [a.attrs["href"] for a in page.find("p", class_="pied-editions").find_all("a")]
     assert links == ["../../index.html", "../../2016/index.html"]
@@ -324,3 +328,13 @@ def test_stats_json_per_year(tmp_path: Path, year: int) -> None:
     if year == 2017:
         slipped = [(g["fiche"], g["trimestres"]) for g in figures["evolution"]["glissements"]]
         assert slipped == [("e05-groupements-achats", 2), ("e07-archives", 1)]
+
+
+def test_a_configuration_keeps_the_default_lists_it_leaves_out(make_data: DataMaker) -> None:
+    data = make_data()
+    (data / "bilan.yaml").write_text(
+        "vocabulaire:\n  regroupement: {libelle: Relation, pluriel: Relations}\n", "utf-8"
+    )
+    checked = validate_data(data)
+    assert checked.diagnostics == []
+    assert [p.numero for p in checked.inputs[YEAR].vocabulary.phases] == [1, 2, 3, 4]

@@ -122,7 +122,7 @@ LOADER_CODES: tuple[Entry, ...] = (
         "F002",
         "Fichier qui n'est pas en .yaml dans data/actions/",
         Severity.ERROR,
-        "Un fichier (ou un sous-dossier) de `data/actions/` n'est pas une fiche en `.yaml`.",
+        "Un fichier (ou un sous-dossier) de `data/actions/` n'est pas une fiche en `.yaml` (une copie de sauvegarde donne `F007`, un fichier laissé par un éditeur est ignoré). De même pour un bilan dans `data/rapports/<année>/bilans/`.",
         "S'il s'agit d'une fiche, renommez-la avec l'extension `.yaml` (et pas `.yml`). Sinon, rangez le fichier ailleurs que dans `data/actions/`.",
         example="Ajouter un fichier `data/actions/notes.txt` (même chose pour `e02-test.yml`, écrit avec `.yml`).",
         message="`data/actions/notes.txt: erreur F002: fichier ignoré : data/actions/ ne contient que des fiches « .yaml »`",
@@ -162,6 +162,15 @@ LOADER_CODES: tuple[Entry, ...] = (
         "Corrigez les problèmes affichés (souvent une même faute répétée), puis relancez `bilan validate` pour voir les suivants.",
         example="Après la ligne 7, ajouter `objectifs:` suivi de 120 lignes `  - on` (chacune lue comme un booléen : 120 erreurs `S003`).",
         message="`data/actions/e01-test.yaml: erreur F006: 20 autres problèmes dans ce fichier ne sont pas affichés`",
+    ),
+    Entry(
+        "F007",
+        "Copie de sauvegarde ou reste de fusion dans les données",
+        Severity.WARNING,
+        "Une copie d'une fiche ou d'un bilan, faite à la main ou laissée par un outil de fusion (`.orig`, `.rej`, `.bak`, `.old`, `_LOCAL_1234.yaml`, `_BACKUP_1234.yaml`…), se trouve dans `data/actions/` ou dans `data/rapports/<année>/bilans/`. Elle n'est pas lue : le fichier lui-même l'est. Ce n'est qu'un avertissement (`bilan validate` réussit), sauf avec `--strict`. Les fichiers que les éditeurs et les systèmes laissent seuls (`fiche.yaml~`, `#fiche.yaml#`, `.#fiche.yaml`, `.fiche.yaml.swp`, `4913`, `.DS_Store`, `Thumbs.db`, `desktop.ini`) sont ignorés sans message, dans `data/actions/` comme dans `data/rapports/<année>/` et son dossier `bilans/`.",
+        "Une fois la fusion terminée (ou la copie devenue inutile), supprimez la copie. Pour garder un brouillon, rangez-le hors du dossier de données.",
+        example="Ajouter une copie `data/actions/e01-test.yaml.orig` de la fiche, laissée par `git mergetool`.",
+        message="`data/actions/e01-test.yaml.orig: avertissement F007: fichier ignoré : copie de sauvegarde ou reste d'une fusion`",
     ),
     Entry(
         "Y001",
@@ -263,6 +272,15 @@ LOADER_CODES: tuple[Entry, ...] = (
         message="`data/actions/e01-test.yaml:14:1: erreur Y011: le fichier contient plusieurs documents YAML (séparés par « --- »)`",
     ),
     Entry(
+        "Y012",
+        "Marques de conflit de fusion git laissées dans le fichier",
+        Severity.ERROR,
+        "Des marques de conflit de fusion git (`<<<<<<< HEAD`, `=======`, `>>>>>>> branche`) sont restées dans le fichier : deux versions du même passage s'y trouvent l'une après l'autre. Vaut pour les fiches, les bilans et les parties `.md` du rapport.",
+        "Choisissez la bonne version (le conseil donne les lignes de chacune), supprimez l'autre et les trois lignes de marques, puis relancez `bilan validate`.",
+        example="Dans `data/rapports/2016/bilans/e01-test.yaml`, lignes 2 à 6 : `<<<<<<< HEAD`, `etat: en-cours`, `=======`, `etat: terminee`, `>>>>>>> autre-branche`",
+        message="`data/rapports/2016/bilans/e01-test.yaml:2:1: erreur Y012: marques de conflit de fusion git laissées dans le fichier (lignes 2 à 6)`",
+    ),
+    Entry(
         "S001",
         "Champ inconnu",
         Severity.ERROR,
@@ -339,7 +357,7 @@ LOADER_CODES: tuple[Entry, ...] = (
         "En-tête (front matter) du texte absent ou non fermé",
         Severity.ERROR,
         "Une partie du rapport ne commence pas par un en-tête entre deux lignes `---` (ou la seconde ligne `---` manque). Si l'en-tête est là mais que son contenu est faux, ce sont les codes `Y` et `S` qui s'affichent, pour le fichier `.md`.",
-        "Mettez en tout début de fichier : une ligne `---`, `titre: …`, `ordre: N`, puis une ligne `---` ; le texte vient ensuite. Copiez l'en-tête d'une autre partie.",
+        "Mettez en tout début de fichier : une ligne `---`, `titre: …`, `ordre: N`, puis une ligne `---` ; le texte vient ensuite. Copiez l'en-tête d'une autre partie. Si seule la seconde ligne `---` manque, le message le dit (`l'en-tête ouvert par « --- » ligne 1 n'est pas fermé`), à la ligne où elle manque.",
         example="`00-edito.md` commence par `Titre: Édito`, sans lignes `---`.",
         message="`data/rapports/2016/00-edito.md:1:1: erreur N002: le texte doit commencer par un en-tête entre deux lignes « --- »`",
     ),
@@ -399,6 +417,152 @@ LOADER_CODES: tuple[Entry, ...] = (
     ),
 )
 """The codes of the files' loader; their examples were run on :data:`BASE`."""
+
+
+@dataclass(frozen=True)
+class Slip:
+    """An editing mistake of a writer who is not a developer, among those issue 16 tried:
+    what it is, what ``bilan validate`` answered then, and the changes to :data:`BASE`
+    that make it (blocks in the syntax of a rule's example, one per variant).
+    docs/diagnostics.md shows what the tool answers today, run on those changes."""
+
+    id: str
+    mistake: str
+    """The mistake, in French (Markdown)."""
+    before: str
+    """What the tool said when issue 16 tried it, in French (Markdown)."""
+    changes: tuple[str, ...]
+    score: int
+    """How the answer of today scores: 0 = misleading, 1 = right place but no useful
+    advice, 2 = a non-developer can fix it alone."""
+
+    @property
+    def examples(self) -> list[Example]:
+        return [_example(block) for block in self.changes]
+
+    def edits(self) -> list[list[tuple[str, int, str]]]:
+        """Each variant's lines as written: (file, line number, text)."""
+        variants = []
+        for block in self.changes:
+            lines, path = [], ""
+            for line in block.splitlines():
+                named, edit = _FILE.match(line), _EDIT.match(line)
+                if named:
+                    path = named.group(1)
+                elif edit:
+                    lines.append((path, int(edit.group(2)), edit.group(3)))
+            variants.append(lines)
+        return variants
+
+
+_BILAN = "# data/rapports/2016/bilans/e01-test.yaml\n"
+
+SLIPS: tuple[Slip, ...] = (
+    Slip(
+        "deux-points-dans-un-element",
+        "Un « : » à la française dans un élément de liste",
+        "`S003 « points_forts » doit être un texte, pas une suite de champs`, avec la description du champ en conseil",
+        (_BILAN + "+6: points_forts:\n+7:   - Délais : trop longs",),
+        2,
+    ),
+    Slip(
+        "espace-insecable-apres-une-cle",
+        "Une espace insécable (copiée de Word) entre une clé et « : »",
+        "une erreur plusieurs lignes plus bas, avec le conseil de mettre un « : » entre guillemets",
+        (_BILAN + "+6: points_forts\u00a0:\n+7:   - Un point fort",),
+        2,
+    ),
+    Slip(
+        "tiret-manquant",
+        "Le « - » oublié devant un élément de liste",
+        "une erreur sur la clé **suivante**, avec le conseil de mettre un « : » entre guillemets",
+        (_BILAN + "+6: points_forts:\n+7:   - Un point fort\n+8:   Un autre point fort",),
+        2,
+    ),
+    Slip(
+        "apostrophe-entre-apostrophes",
+        "Une apostrophe dans un texte entre apostrophes",
+        "« tiret « - » de liste attendu », avec un conseil sur l'indentation",
+        (_BILAN + "+6: difficultes:\n+7:   - 'celui de l'énergie'",),
+        2,
+    ),
+    Slip(
+        "cle-pas-assez-indentee",
+        "Une clé indentée de deux espaces de moins que ses voisines",
+        "l'erreur désigne la clé suivante",
+        (_BILAN + "5: phases: [1, 2, 3, 4]",),
+        2,
+    ),
+    Slip(
+        "bloc-colle-en-colonne-1",
+        "Un bloc collé en colonne 1, sous la clé qui l'ouvre",
+        "`S003 … une suite de champs (Keys should be strings)` : de l'anglais, sans conseil",
+        (
+            _BILAN
+            + "+6: perspectives:\n+7: resultats_a_venir:\n+8:   - Un résultat\n"
+            + "+9: axes_amelioration:\n+10:   - Un axe",
+        ),
+        2,
+    ),
+    Slip(
+        "bloc-colle-trop-profond",
+        "Un bloc collé deux espaces trop à droite",
+        "`S003 … une suite de champs (Keys should be strings)` : de l'anglais, sans conseil",
+        (
+            _BILAN + "+6:   perspectives:\n+7:     resultats_a_venir:\n+8:       - Un résultat",
+            _BILAN
+            + "+6: difficultes:\n+7:   - Une difficulté\n+8:   perspectives:\n"
+            + "+9:     resultats_a_venir:\n+10:       - Un résultat",
+        ),
+        2,
+    ),
+    Slip(
+        "nombre-a-la-francaise",
+        "Un nombre écrit à la française : virgule décimale, espaces entre les milliers",
+        "le conseil répète la description du champ, sans dire « écrivez 6.5 » ni de retirer les espaces",
+        (
+            _BILAN + "+6: indicateurs:\n+7:   - libelle: Surface\n+8:     valeur: 6,5",
+            _BILAN + "+6: indicateurs:\n+7:   - libelle: Budget\n+8:     valeur: 24 500 000",
+        ),
+        2,
+    ),
+    Slip(
+        "noms-de-communes",
+        "Les noms des communes au lieu de leurs identifiants",
+        "un exemple générique (« castelnau-le-lez ») pour chacune ; la vraie suggestion au second passage seulement",
+        (_BILAN + "+6: communes: [Le Cres, Beta]",),
+        2,
+    ),
+    Slip(
+        "phases-en-toutes-lettres",
+        "Les phases du calendrier écrites en toutes lettres",
+        "six erreurs, aucune ne disant que « diagnostic » est la phase 1",
+        (_BILAN + "5:   phases: [diagnostic, plan d'action]",),
+        2,
+    ),
+    Slip(
+        "reference-mal-orthographiee",
+        "Une faute de frappe dans une référence du texte du rapport",
+        "ni le nom le plus proche, ni la ligne du texte",
+        (
+            "# data/rapports/2016/00-edito.md\n"
+            "6: L'établissement et ses {{ chiffres.action.existantes }} actions existantes.",
+        ),
+        2,
+    ),
+    Slip(
+        "marques-de-conflit",
+        "Des marques de conflit de fusion git laissées dans le fichier",
+        "« un texte qui contient « : » doit être entre guillemets »",
+        (
+            _BILAN
+            + "2: <<<<<<< HEAD\n+3: etat: en-cours\n+4: =======\n+5: etat: terminee\n"
+            + "+6: >>>>>>> autre-branche",
+        ),
+        2,
+    ),
+)
+"""The twelve mistakes of issue 16, as docs/diagnostics.md scores them."""
 
 
 def _paragraphs(text: str) -> str:

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from bilan.catalogue import BASE, CATALOGUE, Entry, Example
+from bilan.catalogue import BASE, CATALOGUE, SLIPS, Entry, Example
 from bilan.diagnostics import Diagnostic
 from bilan.reporters import REPORTERS, TextReporter
 from bilan.validate import validate_data
@@ -64,6 +64,9 @@ FAMILIES = {
         "`errata.yaml`, que l'édition affiche.",
     ),
 }
+
+SCORE_BEFORE = 16
+"""The score of the twelve mistakes when issue 16 tried them."""
 
 INTRODUCTION = """\
 <!-- Page produite par « make docs » à partir de src/bilan/catalogue.py et des règles de
@@ -168,11 +171,18 @@ sortie standard est le rapport ou les chiffres, écrivent les messages sur la so
 
 ## Erreurs de saisie courantes
 
-<!-- Section rédigée à la main, hors de cette page générée : docs/erreurs-de-saisie.md. -->
+Les fautes que l'on fait le plus souvent en remplissant une fiche ou un bilan à la main
+(dans VS Code, dans l'éditeur de GitHub ou après un copier-coller depuis Word), et ce que
+`bilan validate` en dit : une seule erreur par faute, à la ligne de la faute, avec la
+correction à faire. Chaque exemple modifie le petit dossier décrit plus bas (« Les exemples
+de cette page ») ; le message est celui qu'affiche l'outil aujourd'hui.
 
-Les fautes que l'on fait le plus souvent en remplissant une fiche, et comment les
-reconnaître dans les messages, sont décrites dans
-[erreurs-de-saisie.md](erreurs-de-saisie.md).
+La note dit si le message suffit : 0 = trompeur, 1 = au bon endroit mais sans conseil utile,
+2 = une personne qui n'est pas développeuse corrige seule. La colonne « Avant » rappelle ce
+qu'affichait l'outil quand ces fautes ont été essayées (issue 16 : {before} sur {total}) ;
+aujourd'hui : **{score} sur {total}**.
+
+{slips}
 
 ## Les exemples de cette page
 
@@ -240,6 +250,41 @@ def _section(entry: Entry) -> str:
     return "\n\n".join(parts)
 
 
+def _changes(lines: list[tuple[str, int, str]]) -> str:
+    """A slip's change as the table shows it: each file, then its lines as written."""
+    shown: list[str] = []
+    for index, (path, number, text) in enumerate(lines):
+        if index == 0 or lines[index - 1][0] != path:
+            shown.append(f"`{path}`")
+        shown.append(f"ligne {number} : `{text}`")
+    return "<br>".join(shown)
+
+
+def _answer(example: Example) -> str:
+    """What ``bilan validate`` says of a slip: each diagnostic, its position and its hint."""
+    found, _files_read, _text = run_example(example.files)
+    return "<br>".join(
+        f"`{d.location()}: {d.severity.value} {d.code}: {d.message}`<br>Conseil : `{d.hint}`"
+        for d in found
+    )
+
+
+def _slips() -> str:
+    rows = [
+        "| | erreur de saisie | exemple | ce qu'affiche `bilan validate` | avant | note |",
+        "|---|---|---|---|---|---|",
+    ]
+    for number, slip in enumerate(SLIPS, 1):
+        rows.append(
+            f"| {number} | {slip.mistake} | "
+            + "<br><br>".join(_changes(lines) for lines in slip.edits())
+            + " | "
+            + "<br><br>".join(_answer(example) for example in slip.examples)
+            + f" | {slip.before} | {slip.score} |"
+        )
+    return "\n".join(rows)
+
+
 def render() -> str:
     """The whole page, from the catalogue."""
     fiche = BASE["data/actions/e01-test.yaml"]
@@ -248,7 +293,13 @@ def render() -> str:
     formats = "\n".join(f"- `{name}` : {kind.description} ;" for name, kind in REPORTERS.items())
     page = [
         INTRODUCTION.format(
-            example=example, formats=formats.rstrip(" ;") + ".", base=_files(BASE)
+            example=example,
+            formats=formats.rstrip(" ;") + ".",
+            base=_files(BASE),
+            slips=_slips(),
+            before=SCORE_BEFORE,
+            score=sum(slip.score for slip in SLIPS),
+            total=2 * len(SLIPS),
         ).rstrip()
     ]
     for letter, (heading, introduction) in FAMILIES.items():

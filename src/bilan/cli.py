@@ -23,7 +23,7 @@ import typer
 from bilan import __version__
 from bilan.cli_french import FrenchBadParameter, FrenchCommand, FrenchGroup
 from bilan.diagnostics import Diagnostic, errors, printable
-from bilan.errors import BilanError, InvalidData, UsageError
+from bilan.errors import BilanError, InvalidData, UsageError, interruptions_as_errors, os_failure
 from bilan.outputs import FORMATS as OUTPUT_FORMATS
 from bilan.reporters import CODE_QUALITY_FILE, REPORTERS, choose_reporter
 from bilan.typer_click import ClickException, Context
@@ -96,6 +96,10 @@ class BilanGroup(FrenchGroup):
         except BrokenPipeError:  # output piped into `head`: stop quietly, as Unix tools do
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(1) from None
+        except OSError as error:  # a permission, a full disk: not a bug, said in French
+            if ctx.params.get("debug"):
+                raise
+            fail(os_failure(error, f"« {error.filename} »" if error.filename else "un fichier"))
         except Exception as error:
             if ctx.params.get("debug"):
                 raise
@@ -122,10 +126,15 @@ def command(name: str | None = None) -> Callable[[Function], Function]:
     return app.command(name, cls=FrenchCommand)
 
 
+# readable=False: typer's own check of a path says « not readable » in English and names no
+# reason; the library says why, in French (bilan.dataset, bilan.writer).
 DataOption = Annotated[
     Path,
     typer.Option(
-        "--data", help="Dossier des données (fiches, communes, rapports).", show_default=True
+        "--data",
+        help="Dossier des données (fiches, communes, rapports).",
+        show_default=True,
+        readable=False,
     ),
 ]
 
@@ -143,6 +152,26 @@ YearOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def year_option(help_text: str) -> Any:
+    """The --year option of a command that needs one, its help saying what the year is."""
+    return typer.Option(
+        "--year",
+        "--annee",
+        "-y",
+        min=2000,
+        max=2100,
+        metavar="ANNÉE",
+        help=help_text,
+        show_default=False,
+    )
+
+
+PreparedYear = Annotated[
+    int, year_option("L'année à préparer, celle qui suit la dernière de DATA/rapports/.")
+]
+PublishedYear = Annotated[int, year_option("L'année dont l'édition est publiée.")]
 
 
 def chosen_year(year: int | None, data: Path) -> int:
@@ -260,12 +289,17 @@ def build(
     ] = False,
     data: DataOption = Path("data"),
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Dossier de sortie ; le rapport va dans OUT/ANNÉE/.")
+        Path,
+        typer.Option(
+            "--out", "-o", help="Dossier de sortie ; le rapport va dans OUT/ANNÉE/.", readable=False
+        ),
     ] = Path("build"),
     templates: Annotated[
         Path | None,
         typer.Option(
-            "--templates", help="Dossier de gabarits personnalisés, consulté avant ceux du projet."
+            "--templates",
+            help="Dossier de gabarits personnalisés, consulté avant ceux du projet.",
+            readable=False,
         ),
     ] = None,
     formats: Annotated[
@@ -313,7 +347,8 @@ def build(
         cache=not no_cache,
     )
     try:
-        results = build_all(options, report_years(data)) if every_year else [run_build(options)]
+        with interruptions_as_errors("construction"):
+            results = build_all(options, report_years(data)) if every_year else [run_build(options)]
     except InvalidData as error:
         show_diagnostics(error.diagnostics, error.files, diagnostics, err=True)
         raise
@@ -326,7 +361,7 @@ def build(
         typer.echo(
             f"Rapport {result.year} construit dans {result.target}/ ({count} fichier{plural})."
         )
-    if "html" in options.formats:
+    if all("html" in result.formats for result in results):  # the list of editions too
         opened = options.out / "index.html" if every_year else results[0].target / "index.html"
         typer.echo(f"Ouvrir : {opened}")
 
@@ -443,19 +478,7 @@ def new(
 
 @command("new-year")
 def new_year(
-    year: Annotated[
-        int,
-        typer.Option(
-            "--year",
-            "--annee",
-            "-y",
-            min=2000,
-            max=2100,
-            metavar="ANNÉE",
-            help="L'année à préparer, celle qui suit la dernière de DATA/rapports/.",
-            show_default=False,
-        ),
-    ],
+    year: PreparedYear,
     data: DataOption = Path("data"),
 ) -> None:
     """Prépare le bilan d'une nouvelle année à partir de celui de l'année précédente.
@@ -482,19 +505,7 @@ def new_year(
 
 @command()
 def publish(
-    year: Annotated[
-        int,
-        typer.Option(
-            "--year",
-            "--annee",
-            "-y",
-            min=2000,
-            max=2100,
-            metavar="ANNÉE",
-            help="L'année dont l'édition est publiée.",
-            show_default=False,
-        ),
-    ],
+    year: PublishedYear,
     date: Annotated[
         str | None,
         typer.Option(

@@ -15,6 +15,8 @@ single run reports every problem.
 
 from __future__ import annotations
 
+import errno
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,9 +26,9 @@ from typing import Any, Protocol
 from bilan.config import Project, load_project
 from bilan.diagnostics import Diagnostic
 from bilan.document import Document
-from bilan.errors import UsageError
-from bilan.files import SourceFile, display_path, read_file, read_folder
-from bilan.modelerrors import check_model
+from bilan.errors import UsageError, reason
+from bilan.files import SourceFile, display_path, listing, read_file, read_folder
+from bilan.modelerrors import COMMUNE_NAMES, check_model, commune_index
 from bilan.models import VOCABULARY, Action, CommunesFile, Fiche, Report
 from bilan.workers import choose_jobs, gc_paused, ordered_map
 from bilan.yamlio import load_bytes
@@ -94,15 +96,10 @@ class ReportSource(Protocol):
     def doc(self) -> Document: ...
 
 
-@dataclass(frozen=True)
-class LoadedFiche:
-    """A fiche read and validated from its file."""
+class FicheModel:
+    """What a :class:`FicheSource` that holds its model answers from it."""
 
-    stem: str
-    shown: str
-    digest: str
     fiche: Fiche
-    doc: Document
 
     @property
     def id(self) -> str:
@@ -114,6 +111,17 @@ class LoadedFiche:
 
     def in_schema(self, year: int) -> bool:
         return self.fiche.in_schema(year)
+
+
+@dataclass(frozen=True)
+class LoadedFiche(FicheModel):
+    """A fiche read and validated from its file."""
+
+    stem: str
+    shown: str
+    digest: str
+    fiche: Fiche
+    doc: Document
 
 
 @dataclass(frozen=True)
@@ -178,10 +186,12 @@ class DataSet:
 
     @property
     def context(self) -> dict[str, Any]:
-        """What the models validate with: the project's vocabulary, when it loaded."""
-        if self.project is None:
-            return {}
-        return {VOCABULARY: self.project.vocabulaire}
+        """What the models validate with: the project's vocabulary, when it loaded, and
+        the communes' names (for the messages of a commune written by its name)."""
+        context: dict[str, Any] = {COMMUNE_NAMES: commune_index(self.communes)}
+        if self.project is not None:
+            context[VOCABULARY] = self.project.vocabulaire
+        return context
 
 
 def report_years(data_dir: Path) -> list[int]:
@@ -189,7 +199,8 @@ def report_years(data_dir: Path) -> list[int]:
     folder = data_dir / REPORTS_DIR
     if not folder.is_dir():
         return []
-    return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit() and p.is_dir())
+    names = listing(folder)  # ASCII digits only: « ² » is a digit that int() refuses
+    return sorted(int(n) for n in names if n.isascii() and n.isdigit() and (folder / n).is_dir())
 
 
 def latest_year(data_dir: Path) -> int:
@@ -228,11 +239,7 @@ def load_dataset(
 def _load(
     data_dir: Path, years: Sequence[int], jobs: int | None, parse: Parser | None
 ) -> tuple[DataSet, list[Diagnostic]]:
-    if not data_dir.is_dir():
-        raise UsageError(
-            f"dossier de données introuvable : {display_path(data_dir)}",
-            "indiquez-le avec --data, ou lancez la commande depuis le dossier du projet",
-        )
+    check_data_folder(data_dir)
     communes_path = data_dir / COMMUNES_FILE
     if not communes_path.is_file():
         raise UsageError(
@@ -287,6 +294,23 @@ def _load(
                 dataset.bilans[year].append(item)
         dataset.unloaded_bilans[year] = failed
     return dataset, diagnostics
+
+
+def check_data_folder(data_dir: Path) -> None:
+    """Refuse a data folder that is missing, a file, or that cannot be read."""
+    shown = display_path(data_dir)
+    hint = "indiquez-le avec --data, ou lancez la commande depuis le dossier du projet"
+    try:
+        info = data_dir.stat()
+    except OSError as error:
+        if error.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise UsageError(f"dossier de données introuvable : {shown}", hint) from None
+        raise UsageError(
+            f"dossier de données illisible : {shown} ({reason(error)})", hint
+        ) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"« {shown} » est un fichier, pas un dossier de données", hint)
+    listing(data_dir)
 
 
 def parse_files(

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.document import Document
+from bilan.errors import UsageError, reason
+from bilan.leftovers import is_copy, is_editor_file
 from bilan.sourcetext import MAX_BYTES, too_large
 from bilan.yamlio import load_bytes
 
@@ -153,13 +155,26 @@ def shown_in(prefix: str | None, path: Path) -> str:
     return path.as_posix() if prefix is None else prefix + path.name
 
 
+def listing(folder: Path) -> list[str]:
+    """The names in a folder of the data, or a usage error that says why it cannot be read."""
+    try:
+        return os.listdir(folder)
+    except OSError as error:
+        raise UsageError(
+            f"dossier illisible : {display_path(folder)} ({reason(error)})",
+            "vérifiez ses droits d'accès (il doit être lisible par vous)",
+        ) from None
+
+
 def read_folder(
     folder: Path, data_dir: Path, what: str
 ) -> tuple[list[SourceFile], list[Diagnostic], int, int]:
     """Every ``.yaml`` file of ``folder``, in name order: the files read, what went wrong,
     how many files count (anything else is reported and ignored), how many could not be
-    read. ``what``: what the folder holds, for the messages (« fiches »)."""
-    names = sorted(name for name in os.listdir(folder) if not name.startswith("."))
+    read. ``what``: what the folder holds, for the messages (« fiches »). What editors
+    and systems leave beside the files is skipped without a word, a backup or merge copy
+    with a warning (see :mod:`bilan.leftovers`)."""
+    names = sorted(name for name in listing(folder) if not is_editor_file(name))
     prefix = shown_prefix(folder)
     inside = folder.resolve().is_relative_to(data_dir.resolve())
     files: list[SourceFile] = []
@@ -168,19 +183,12 @@ def read_folder(
     for name in names:
         path = folder / name
         shown = shown_in(prefix, path)
+        if is_copy(name):  # e05_LOCAL_123.yaml, left by a merge: not a second fiche
+            diagnostics.append(not_a_source(path, shown, what))
+            continue
         raw = read_plain(path) if inside and path.suffix == ".yaml" else None
         if raw is None and (path.suffix != ".yaml" or not (path.is_file() or path.is_symlink())):
-            diagnostics.append(
-                Diagnostic(
-                    shown,
-                    0,
-                    0,
-                    "F002",
-                    Severity.ERROR,
-                    f"fichier ignoré : le dossier des {what} ne contient que des fichiers « .yaml »",
-                    "renommez-le en « .yaml » s'il s'agit d'une fiche, sinon déplacez-le",
-                )
-            )
+            diagnostics.append(not_a_source(path, shown, what))
             continue
         counted += 1
         if raw is None:
@@ -192,3 +200,34 @@ def read_folder(
         digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
         files.append(SourceFile(path.stem, shown, raw, digest))
     return files, diagnostics, counted, unread
+
+
+def not_a_source(path: Path, shown: str, what: str) -> Diagnostic:
+    """What a folder of fiches or bilans holds besides them: F007, a warning, for a backup
+    or merge copy (see :mod:`bilan.leftovers`); F002, an error, for anything else, with
+    the name to give a file saved as ``.yml`` or ``.YAML``."""
+    if is_copy(path.name):
+        return Diagnostic(
+            shown,
+            0,
+            0,
+            "F007",
+            Severity.WARNING,
+            "fichier ignoré : copie de sauvegarde ou reste d'une fusion",
+            "supprimez-la quand vous n'en avez plus besoin (seuls les fichiers « .yaml » sont lus)",
+        )
+    rename = path.suffix.lower() in (".yml", ".yaml") and path.is_file()
+    return Diagnostic(
+        shown,
+        0,
+        0,
+        "F002",
+        Severity.ERROR,
+        f"fichier ignoré : le dossier des {what} ne contient que des fichiers « .yaml »",
+        f"s'il s'agit {_ONE[what]} en « {path.stem}.yaml »"
+        if rename
+        else "renommez-le en « .yaml » s'il s'agit d'une fiche, sinon déplacez-le",
+    )
+
+
+_ONE = {"fiches": "d'une fiche, renommez-la", "bilans": "d'un bilan, renommez-le"}

@@ -28,6 +28,7 @@ import hashlib
 import json
 import mmap
 import os
+import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -55,9 +56,9 @@ from bilan.sourcetext import decode
 from bilan.units import Identified, Output, Page, Static, Unit
 from bilan.validate import BilanChecker, BilanFindings, check_bilan
 from bilan.vocabulary import Vocabulary
+from bilan.writer import CACHE_DIR as CACHE_DIR  # where the cache lives: the writer owns it
 from bilan.yamlio import load_bytes
 
-CACHE_DIR = ".bilan-cache"
 INDEX = "index.json"
 RENDERING_LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "babel", "pydantic", "pyyaml")
 KEEP_BUILDS = 8
@@ -65,6 +66,8 @@ KEEP_BUILDS = 8
 other years share the cache: their pages stay)."""
 _SUMMARY = TypeAdapter(tuple[str, tuple[Action, ...], int | None, int | None])
 """A fiche's id, actions and years (entry, exit): what the data set rules read of it."""
+_BLOB = re.compile(r"[0-9a-f]{16}\.blob")
+"""The name of a blob file (:meth:`Store.save`)."""
 
 
 def code_salt(template_dirs: Sequence[Path], data_dir: Path | None = None) -> str:
@@ -80,9 +83,9 @@ def code_salt(template_dirs: Sequence[Path], data_dir: Path | None = None) -> st
     ]
     if data_dir is not None and (data_dir / CONFIG_FILE).is_file():
         sources.append((CONFIG_FILE, data_dir / CONFIG_FILE))
-    for folder in template_dirs:
+    for index, folder in enumerate(template_dirs):  # by place, not path: a moved copy agrees
         files = sorted(p for p in folder.rglob("*") if p.is_file())
-        sources += [(f"{folder}/{p.relative_to(folder).as_posix()}", p) for p in files]
+        sources += [(f"{index}/{p.relative_to(folder).as_posix()}", p) for p in files]
     for name, path in sources:
         hashed.update(name.encode() + b"\x00" + path.read_bytes() + b"\x00")
     hashed.update(_library_versions().encode())
@@ -219,7 +222,7 @@ class Store:
             if isinstance(self._blob, mmap.mmap):
                 self._blob.close()
         for path in self.folder.glob("*.blob"):
-            if path.name != name:
+            if path.name != name and _BLOB.fullmatch(path.name):  # never another's file
                 path.unlink(missing_ok=True)
 
 

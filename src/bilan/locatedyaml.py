@@ -27,14 +27,16 @@ from bilan.yamlmessages import describe_kind, syntax_diagnostic, too_deep
 def read_located(text: str, path: str) -> tuple[Any, Positions, list[Diagnostic]]:
     """The data of ``text`` and its positions; diagnostics (then no data) for whatever
     is refused or unreadable. Never raises on bad input."""
-    builder = _Builder(path)
+    builder = _Builder(path, text)
     loader = yamlsafe.Loader(text)
     try:
         builder.run(yamlsafe.events(loader))
     except _Abort:
         pass
     except yaml.YAMLError as exc:  # syntax, or a character YAML refuses (U+FFFE)
-        builder.diagnostics.append(syntax_diagnostic(exc, text, path))
+        found = syntax_diagnostic(exc, text, path)
+        if all(d.line != found.line for d in builder.diagnostics):  # one mistake, one error
+            builder.diagnostics.append(found)
     finally:
         loader.dispose()
     if builder.diagnostics:
@@ -62,16 +64,20 @@ class _Frame:
     path: Path_
     key: Any = None
     has_key: bool = False
+    duplicated: bool = False
+    """A duplicate key was reported here: the next ones are the same mistake."""
 
 
 _INVALID_KEY = object()
+_KINDS = {"int": "un nombre entier", "float": "un nombre", "timestamp": "une date"}
 
 
 class _Builder:
     """Turns the event stream of one document into data and positions."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, text: str) -> None:
         self.path = path
+        self.text = text
         self.data: Any = None
         self.positions = Positions()
         self.diagnostics: list[Diagnostic] = []
@@ -112,7 +118,7 @@ class _Builder:
                     "guillemets ; sinon, recopiez la valeur au lieu d'utiliser une ancre (&) et "
                     "un alias (*)",
                 )
-                self.attach(None, _position(event.start_mark))
+                self.attach(None, None)  # reported once: not also as an empty key
 
     def check_tag(self, event: Any) -> bool:
         tag = event.tag
@@ -153,8 +159,9 @@ class _Builder:
                 self.error(
                     position,
                     "Y003",
-                    f"« {event.value[:40]} » est lu comme l'étiquette YAML {tag}, non autorisée",
-                    "mettez ce texte entre guillemets",
+                    f"« {event.value[:40]} » a un sens particulier en YAML, non autorisé dans "
+                    "une fiche",
+                    f'mettez ce texte entre guillemets : « "{event.value[:40]}" »',
                 )
             else:
                 try:
@@ -163,7 +170,8 @@ class _Builder:
                     self.error(
                         position,
                         "Y001",
-                        f"valeur « {event.value[:40]} » illisible pour l'étiquette {tag}",
+                        f"valeur « {event.value[:40]} » illisible : YAML la lit comme "
+                        f"{_KINDS.get(tag.rsplit(':', 1)[-1], 'une valeur')}",
                         "mettez la valeur entre guillemets si c'est un texte, sinon corrigez-la "
                         "(nombre de moins de 4 300 chiffres, date AAAA-MM-JJ valide)",
                     )
@@ -259,15 +267,34 @@ class _Builder:
             return
         path = (*parent.path, key)
         if key in parent.container:
-            first = self.positions.keys[path]
-            self.error(
-                position,
-                "Y002",
-                f"clé « {key} » en double (déjà présente ligne {first[0]})",
-                "une clé ne peut apparaître qu'une fois : fusionnez les deux valeurs "
-                "(YAML ne garderait que la dernière)",
-            )
+            if not parent.duplicated:
+                self.duplicate(parent, key, position)
+            parent.duplicated = True
             parent.key = _INVALID_KEY
             return
         parent.key = key
         self.positions.keys[path] = position
+
+    def duplicate(self, parent: _Frame, key: Any, position: Position) -> None:
+        first = self.positions.keys[(*parent.path, key)]
+        in_list = len(self.stack) > 1 and isinstance(self.stack[-2].container, list)
+        if in_list and key == next(iter(parent.container)):
+            # « libelle: » again in a list item: the dash of a new item is missing
+            line = self.text.split("\n")[position[0] - 1]
+            column = position[1] - 1
+            fixed = line[: max(column - 2, 0)] + "- " + line[column:]
+            self.error(
+                position,
+                "Y002",
+                f"tiret « - » manquant : « {key}: » commence un nouvel élément de la liste "
+                f"(comme ligne {first[0]})",
+                f"remplacez les 2 espaces avant « {key}: » par « - » : « {fixed.strip()} »",
+            )
+            return
+        self.error(
+            position,
+            "Y002",
+            f"clé « {key} » en double (déjà présente ligne {first[0]})",
+            "une clé ne peut apparaître qu'une fois : fusionnez les deux valeurs "
+            "(YAML ne garderait que la dernière)",
+        )

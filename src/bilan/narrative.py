@@ -18,10 +18,18 @@ from typing import TYPE_CHECKING, Any
 from bilan.dataset import REPORTS_DIR
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.errors import UsageError
-from bilan.files import display_path, read_bytes, read_file
+from bilan.files import display_path, listing, read_bytes, read_file
+from bilan.leftovers import is_leftover
 from bilan.modelerrors import check_model
 from bilan.models import PLACEHOLDER, ReportMeta, Section
-from bilan.references import plain_references
+from bilan.references import (
+    closest_name,
+    excerpt,
+    known_names,
+    malformed,
+    plain_references,
+    stray_reference,
+)
 from bilan.sourcetext import decode
 from bilan.yamlio import load_bytes
 
@@ -109,7 +117,7 @@ def load_narrative(data_dir: Path, year: int) -> tuple[Narrative | None, list[Di
         if meta is not None:
             diagnostics += placeholders(doc.path, (folder / META_FILE).read_text("utf-8"))
     parts = []
-    for path in sorted(folder.glob("*.md")):
+    for path in markdown_parts(folder):
         part, found = _load_part(path, data_dir)
         diagnostics += found
         if part is not None:
@@ -119,6 +127,14 @@ def load_narrative(data_dir: Path, year: int) -> tuple[Narrative | None, list[Di
     if meta is None or any(d.is_error for d in diagnostics):
         return None, diagnostics
     return Narrative(meta, tuple(parts)), diagnostics
+
+
+def markdown_parts(folder: Path) -> list[Path]:
+    """The parts of a year, in name order: its ``*.md`` files, without what editors leave
+    beside them (``.#01-partie.md``, a lock link that points nowhere; ``01-partie_LOCAL_7.md``
+    after a merge: see :mod:`bilan.leftovers`)."""
+    names = listing(folder)
+    return [folder / n for n in sorted(names) if n.endswith(".md") and not is_leftover(n)]
 
 
 def placeholders(shown: str, text: str) -> list[Diagnostic]:
@@ -151,17 +167,7 @@ def _load_part(path: Path, data_dir: Path) -> tuple[Part | None, list[Diagnostic
         return None, found
     match = _FRONT_MATTER.match(text)
     if match is None:
-        return None, [
-            Diagnostic(
-                shown,
-                1,
-                1,
-                "N002",
-                Severity.ERROR,
-                "le texte doit commencer par un en-tête entre deux lignes « --- »",
-                "ajoutez en tête : ---, titre: …, ordre: N, --- (voir les autres parties)",
-            )
-        ]
+        return None, [_no_front_matter(shown, text)]
     header = "\n" + match.group(1)  # keeps line numbers: the header starts on line 2
     doc, found = load_bytes(header.encode(), shown)
     if doc is None:
@@ -174,6 +180,36 @@ def _load_part(path: Path, data_dir: Path) -> tuple[Part | None, list[Diagnostic
     return Part(
         shown, section, text[match.end() :], body_line, title_line, tuple(text.split("\n"))
     ), []
+
+
+def _no_front_matter(shown: str, text: str) -> Diagnostic:
+    """N002: no header, or one opened by « --- » and never closed, reported where its
+    closing line is missing (after the last « clé: valeur » line, or line of a list, that
+    follows the opening one)."""
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return Diagnostic(
+            shown,
+            1,
+            1,
+            "N002",
+            Severity.ERROR,
+            "le texte doit commencer par un en-tête entre deux lignes « --- »",
+            "ajoutez en tête, sur quatre lignes : « --- », « titre: … », « ordre: N » et "
+            "« --- » (voir les autres parties)",
+        )
+    last = 1  # lines holds line n + 1 at index n
+    while last < len(lines) and re.match(r"[a-z_]+:|\s+\S|- ", lines[last]):
+        last += 1
+    return Diagnostic(
+        shown,
+        min(last + 1, len(lines)),
+        1,
+        "N002",
+        Severity.ERROR,
+        "l'en-tête ouvert par « --- » ligne 1 n'est pas fermé",
+        f"ajoutez une ligne « --- » après la ligne {last}, la dernière de l'en-tête",
+    )
 
 
 def _dotted(node: nodes.Node) -> list[str] | None:
@@ -265,13 +301,22 @@ def _expression_column(line: str, dotted: list[str]) -> int:
 def check_references(narrative: Narrative, namespace: dict[str, Any]) -> list[Diagnostic]:
     """Every reference of every part (and of the title) must name a computed value."""
     diagnostics = []
+    known = known_names(namespace)
     for part in narrative.parts:
         for source, first_line in (
             (part.section.titre, part.title_line),
             (part.body, part.body_line),
         ):
-            diagnostics += _check_source(part, source, first_line, namespace)
+            diagnostics += _check_source(part, source, first_line, namespace, known)
     return diagnostics
+
+
+_MALFORMED_HINT = (
+    "une référence s'écrit entre doubles accolades, sans calcul, filtre ni instruction : "
+    "{{ chiffres.actions.total }}"
+)
+_SUGGESTED = 100
+"""Nearest names searched per text: more unknown references than that are not typos."""
 
 
 def _check_source(
@@ -279,27 +324,21 @@ def _check_source(
     source: str,
     first_line: int,
     namespace: dict[str, Any],
+    known: list[str],
 ) -> list[Diagnostic]:
     def file_line(lineno: int) -> tuple[int, str]:
         number = first_line + lineno - 1
         return number, part.file_lines[number - 1] if number <= len(part.file_lines) else ""
 
-    def malformed(lineno: int, message: str) -> list[Diagnostic]:
+    def malformed_at(lineno: int, message: str) -> list[Diagnostic]:
         number, text = file_line(lineno)
-        starts = [found for found in (text.find("{{"), text.find("{%")) if found >= 0]
-        column = min(starts) + 1 if starts else 1
-        return [
-            Diagnostic(
-                part.path,
-                number,
-                column,
-                "N004",
-                Severity.ERROR,
-                message,
-                "une référence s'écrit entre doubles accolades, sans calcul, filtre ni "
-                "instruction : {{ chiffres.actions.total }}",
-            )
-        ]
+        explained = malformed(text)
+        if explained is not None:
+            column, message, hint = explained
+        else:
+            starts = [found for found in (text.find("{{"), text.find("{%")) if found >= 0]
+            column, hint = (min(starts) + 1 if starts else 1), _MALFORMED_HINT
+        return [Diagnostic(part.path, number, column, "N004", Severity.ERROR, message, hint)]
 
     references = plain_references(source)
     if references is None:
@@ -310,15 +349,31 @@ def _check_source(
             other = _not_a_reference(tree)
             references = list(_references(tree))
         except TemplateSyntaxError as exc:
-            return malformed(exc.lineno or 1, f"référence mal écrite ({exc.message})")
+            return malformed_at(exc.lineno or 1, "référence mal écrite")
         except RecursionError:  # thousands of nested brackets: not a reference either
-            return malformed(1, "référence mal écrite (imbrication trop profonde)")
+            return malformed_at(1, "référence mal écrite (imbrication trop profonde)")
         if other is not None:
-            return malformed(
+            return malformed_at(
                 other.lineno,
                 f"seules des références aux chiffres sont permises, pas {_construct(other)}",
             )
-    found = []
+    stray = stray_reference(source)
+    if stray is not None:
+        start, end, fixed = stray
+        number, text = file_line(source.count("\n", 0, start) + 1)
+        column = start - (source.rfind("\n", 0, start) + 1)
+        return [
+            Diagnostic(
+                part.path,
+                number,
+                column + 1,
+                "N004",
+                Severity.ERROR,
+                "référence mal écrite : il manque une accolade ouvrante « { »",
+                f"écrivez « {excerpt(text, column, column + end - start, fixed).strip()} »",
+            )
+        ]
+    found: list[Diagnostic] = []
     covered: set[tuple[str, int]] = set()
     for dotted, lineno in references:
         name = ".".join(dotted)
@@ -327,15 +382,25 @@ def _check_source(
             continue
         covered.update((".".join(dotted[:end]), lineno) for end in range(1, len(dotted)))
         number, text = file_line(lineno)
+        column = _expression_column(text, dotted)
+        close = closest_name(name, known) if len(found) < _SUGGESTED else None
+        hint = "les valeurs disponibles sont listées par « bilan stats --format json »"
+        if close is not None:
+            start = column - 1
+            hint = (
+                f"vouliez-vous dire « {close} » ? Écrivez « "
+                + excerpt(text, start, start + len(name), close).strip()
+                + " »"
+            )
         found.append(
             Diagnostic(
                 part.path,
                 number,
-                _expression_column(text, dotted),
+                column,
                 "N003",
                 Severity.ERROR,
                 f"référence inconnue « {name} »",
-                "les valeurs disponibles sont listées par « bilan stats --format json »",
+                hint,
             )
         )
     return found

@@ -28,7 +28,7 @@ from bilan.diagnostics import shortened
 from bilan.errors import InvalidData, UsageError
 from bilan.files import display_path
 from bilan.models import PLACEHOLDER
-from bilan.narrative import META_FILE
+from bilan.narrative import META_FILE, markdown_parts
 from bilan.skeleton import bilan_text
 from bilan.validate import validate_data
 
@@ -184,7 +184,7 @@ def start_year(data_dir: Path, year: int) -> NewYear:
             carried_settings(settings, previous_year, year), "utf-8", newline="\n"
         )
         parts = 0
-        for part in sorted(source.glob("*.md")):
+        for part in markdown_parts(source):  # not what editors leave beside them
             text = carried_part(part.read_text("utf-8"), previous_year, year)
             (staging / part.name).write_text(text, "utf-8", newline="\n")
             parts += 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -23,12 +23,13 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from bilan.dataset import BILANS_DIR, REPORTS_DIR
+from bilan.dataset import BILANS_DIR, REPORTS_DIR, FicheModel
 from bilan.diagnostics import Diagnostic, Severity
 from bilan.document import Document, Path_
 from bilan.files import display_path, read_file
+from bilan.leftovers import is_leftover
 from bilan.modelerrors import check_model
-from bilan.models import VOCABULARY, Action, CommunesFile, Fiche, Model, Text
+from bilan.models import VOCABULARY, CommunesFile, Fiche, Model, Text
 from bilan.vocabulary import Vocabulary
 
 PUBLICATION_FILE = "publication.json"
@@ -78,24 +79,13 @@ class ErrataFile(Model):
 
 
 @dataclass(frozen=True)
-class SealedFiche:
+class SealedFiche(FicheModel):
     """A fiche as a published edition used it (:class:`bilan.dataset.FicheSource`)."""
 
     stem: str
     shown: str
     digest: str
     fiche: Fiche
-
-    @property
-    def id(self) -> str:
-        return self.fiche.id
-
-    @property
-    def actions(self) -> Sequence[Action]:
-        return self.fiche.actions
-
-    def in_schema(self, year: int) -> bool:
-        return self.fiche.in_schema(year)
 
     @cached_property
     def doc(self) -> Document:
@@ -132,7 +122,7 @@ def sealed_files(folder: Path) -> list[str]:
     return sorted(
         p.relative_to(folder).as_posix()
         for p in found
-        if p.is_file() and not p.name.startswith(".") and p.name not in UNSEALED
+        if p.is_file() and not is_leftover(p.name) and p.name not in UNSEALED
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 
 from bilan.config import Project
-from bilan.errors import UsageError
+from bilan.errors import UsageError, reason
 from bilan.files import display_path
 from bilan.models import VOCABULARY, CommunesFile, Fiche, Report
 from bilan.vocabulary import Vocabulary, default_vocabulary
@@ -131,6 +131,6 @@ def write(name: str, target: Path, vocabulary: Vocabulary | None = None) -> None
         target.write_text(render(name, vocabulary), encoding="utf-8", newline="\n")
     except OSError as error:
         raise UsageError(
-            f"impossible d'écrire {display_path(target)} : {error.strerror or error}",
+            f"impossible d'écrire {display_path(target)} : {reason(error)}",
             "vérifiez que le dossier existe et qu'il est accessible en écriture",
         ) from None

@@ -23,11 +23,13 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from bilan.config import load_project
-from bilan.dataset import ACTIONS_DIR, BILANS_DIR, REPORTS_DIR, report_years
-from bilan.errors import BilanError, UsageError
-from bilan.files import display_path, read_file
+from bilan.dataset import ACTIONS_DIR, BILANS_DIR, REPORTS_DIR, check_data_folder, report_years
+from bilan.errors import BilanError, UsageError, reason
+from bilan.files import display_path, listing, read_file
+from bilan.leftovers import is_leftover
 from bilan.modelerrors import check_model
 from bilan.models import VOCABULARY, Fiche, Report, vocabulary_of
+from bilan.sourcetext import MAX_BYTES
 from bilan.vocabulary import Vocabulary
 from bilan.yamlio import load_bytes
 
@@ -235,7 +237,9 @@ class NewFiche:
 def _actions_in_use(data_dir: Path) -> dict[tuple[str, int], str]:
     """(type, numéro) → file, for every action a fiche names, valid or not."""
     used: dict[tuple[str, int], str] = {}
-    for path in sorted((data_dir / ACTIONS_DIR).glob("*.yaml")):
+    folder = data_dir / ACTIONS_DIR
+    names = listing(folder) if folder.is_dir() else []
+    for path in (folder / n for n in sorted(names) if n.endswith(".yaml") and not is_leftover(n)):
         doc, _ = read_file(path, data_dir)
         data = doc.data if doc is not None else None
         actions = data.get("actions") if isinstance(data, dict) else None
@@ -282,12 +286,9 @@ def create(
 ) -> NewFiche:
     """Write ``data_dir/actions/<id>.yaml`` and, if the year has a report folder, its
     bilan ``data_dir/rapports/<year>/bilans/<id>.yaml``; never overwrite, never reuse a
-    number. Every check comes before anything is written."""
-    if not data_dir.is_dir():
-        raise UsageError(
-            f"dossier de données introuvable : {display_path(data_dir)}",
-            "indiquez-le avec --data, ou lancez la commande depuis le dossier du projet",
-        )
+    number. Every check comes before anything is written: a refused fiche leaves nothing
+    behind."""
+    check_data_folder(data_dir)
     project, _raw, found = load_project(data_dir)
     if project is None or found:
         raise UsageError(
@@ -315,6 +316,11 @@ def create(
     path = data_dir / ACTIONS_DIR / f"{ident}.yaml"
     shown = display_path(path)
     text = fiche_text(ident, kind, number, title, chosen, entree, vocabulary)
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise UsageError(
+            "titre trop long : la fiche dépasserait la taille permise",
+            "donnez l'intitulé court de l'action (une ligne)",
+        )
     _checked(text, shown, Fiche, vocabulary)
     year_folder = data_dir / REPORTS_DIR / str(year)
     bilan = year_folder / BILANS_DIR / f"{ident}.yaml" if year_folder.is_dir() else None
@@ -365,7 +371,10 @@ def _write_new(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = path.open("x", encoding="utf-8", newline="\n")  # "x": never replace
     except OSError as error:
-        raise UsageError(f"impossible d'écrire {shown} : {error.strerror or error}") from None
+        raise UsageError(
+            f"impossible d'écrire {shown} : {reason(error)}",
+            "vérifiez que le dossier des données existe et qu'il est accessible en écriture",
+        ) from None
     try:
         with handle:
             handle.write(text)
@@ -373,7 +382,7 @@ def _write_new(path: Path, text: str) -> None:
         path.unlink(missing_ok=True)  # created just now, by this call
         if isinstance(error, OSError):
             raise BilanError(
-                f"impossible d'écrire {shown} : {error.strerror or error} ; rien n'est créé",
+                f"impossible d'écrire {shown} : {reason(error)} ; rien n'est créé",
                 "libérez de la place sur le disque, puis relancez la commande",
             ) from None
         raise

@@ -7,6 +7,9 @@ nobody sees is refused at its exact place, before any parser is involved.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from bilan.diagnostics import INVISIBLE, Diagnostic, Severity
 
 MAX_BYTES = 1_000_000
@@ -85,4 +88,79 @@ def decode(raw: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
                 "supprimez ce caractère (souvent issu d'un copier-coller) et retapez le texte",
             )
         ]
-    return text.replace("\r\n", "\n"), []
+    text = text.replace("\r\n", "\n")
+    if "<<<<<<<" in text or ">>>>>>>" in text:
+        conflicts = conflict_markers(text, path)
+        if conflicts:
+            return None, conflicts
+    return text, []
+
+
+_MARKER = re.compile(r"^(<{7}|={7}|\|{7}|>{7})(?: (.*))?$")
+
+
+@dataclass
+class _Conflict:
+    start: int
+    end: int = 0
+    base: int = 0
+    middle: int = 0
+    ours: str = ""
+    theirs: str = ""
+
+
+def conflict_markers(text: str, path: str) -> list[Diagnostic]:
+    """Y012: what git leaves in a file when a merge stops on a conflict (« <<<<<<< HEAD »,
+    « ======= », « >>>>>>> branche »), one diagnostic per conflict, with both versions'
+    lines. A « ======= » alone is a Markdown heading underline, not a conflict."""
+    found: list[_Conflict] = []
+    current: _Conflict | None = None
+    for number, line in enumerate(text.split("\n"), start=1):
+        marker = _MARKER.match(line)
+        if marker is None:
+            continue
+        kind, label = marker.group(1)[0], (marker.group(2) or "").strip()
+        if kind == "<":
+            if current is not None:
+                found.append(current)
+            current = _Conflict(number, ours=label)
+        elif kind == ">":
+            if current is None:
+                current = _Conflict(number)
+            current.end, current.theirs = number, label
+            found.append(current)
+            current = None
+        elif current is not None and kind == "|":
+            current.base = number
+        elif current is not None and kind == "=" and not label:
+            current.middle = number
+    if current is not None:
+        found.append(current)
+    return [_conflict_diagnostic(path, conflict) for conflict in found]
+
+
+def _lines(first: int, last: int) -> str:
+    if last < first:
+        return "aucune ligne"
+    return f"ligne {first}" if first == last else f"lignes {first} à {last}"
+
+
+def _conflict_diagnostic(path: str, conflict: _Conflict) -> Diagnostic:
+    end = conflict.end or conflict.start
+    span = _lines(conflict.start, end)
+    hint = f"supprimez les marques de conflit de fusion {span} et gardez une des deux versions"
+    if conflict.middle and conflict.end:
+        ours_end = (conflict.base or conflict.middle) - 1
+        ours = _lines(conflict.start + 1, ours_end)
+        theirs = _lines(conflict.middle + 1, conflict.end - 1)
+        named = [f" (« {name} »)" if name else "" for name in (conflict.ours, conflict.theirs)]
+        hint += f" : {ours}{named[0]} ou {theirs}{named[1]}"
+    return Diagnostic(
+        path,
+        conflict.start,
+        1,
+        "Y012",
+        Severity.ERROR,
+        f"marques de conflit de fusion git laissées dans le fichier ({span})",
+        hint,
+    )

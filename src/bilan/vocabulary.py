@@ -173,6 +173,11 @@ class ActionType(Term):
     Couleur du contour de ces barres (#rrvvbb)."""
 
 
+def _default(name: str) -> Any:
+    """A list of the default vocabulary: what a project's configuration leaves out."""
+    return getattr(default_vocabulary(), name)
+
+
 class Vocabulary(Model):
     """Every list of words a project's fiches use."""
 
@@ -185,29 +190,35 @@ class Vocabulary(Model):
     """Regroupement
 
     Comment le rapport appelle ce qui regroupe les actions (thème, relation, domaine)."""
-    themes: Annotated[list[Term], Field(min_length=1)]
+    themes: Annotated[list[Term], Field(min_length=1, default_factory=lambda: _default("themes"))]
     """Thèmes
 
     Les regroupements des actions, dans l'ordre du rapport."""
-    phases: Annotated[list[PhaseTerm], Field(min_length=1)]
+    phases: Annotated[
+        list[PhaseTerm], Field(min_length=1, default_factory=lambda: _default("phases"))
+    ]
     """Phases
 
     Les phases des calendriers, dans l'ordre."""
-    etats: Annotated[list[EtatTerm], Field(min_length=1)]
+    etats: Annotated[list[EtatTerm], Field(min_length=1, default_factory=lambda: _default("etats"))]
     """États
 
     Les états possibles d'une action à la fin d'une année."""
-    categories: list[Term] = Field(default_factory=list)
+    categories: list[Term] = Field(default_factory=lambda: _default("categories"))
     """Catégories d'indicateurs
 
     Les indicateurs usuels, additionnés d'une fiche à l'autre ; communes, acteurs,
     population, budget et reunions ont leurs colonnes dans les chiffres et les données
     ouvertes."""
-    types: Annotated[list[ActionType], Field(min_length=1)]
+    types: Annotated[
+        list[ActionType], Field(min_length=1, default_factory=lambda: _default("types"))
+    ]
     """Types d'actions
 
     Les types d'actions du schéma, chacun avec sa numérotation, dans l'ordre du rapport."""
-    evaluations: Annotated[list[Term], Field(min_length=1)]
+    evaluations: Annotated[
+        list[Term], Field(min_length=1, default_factory=lambda: _default("evaluations"))
+    ]
     """Évaluations
 
     Ce qu'une équipe peut dire, un an plus tard, d'un résultat à venir (réalisé, en partie,

@@ -32,8 +32,8 @@ def available_cores() -> int:
 
 def choose_jobs(requested: int | None, items: int) -> int:
     """``requested`` processes, or by default the cores available, one for a small list."""
-    if requested is not None:
-        return max(1, min(requested, items or 1))
+    if requested is not None:  # more than four per core only costs memory (--jobs 99999)
+        return max(1, min(requested, items or 1, 4 * available_cores()))
     return available_cores() if items >= PARALLEL_MIN else 1
 
 

@@ -49,6 +49,8 @@ def describe_kind(value: Any) -> str:
 def syntax_diagnostic(exc: yaml.YAMLError, text: str, path: str) -> Diagnostic:
     """The diagnostic of a YAML error: the writer's mistake when recognised, otherwise
     libyaml's finding in French."""
+    from bilan.yamlmistakes import SyntaxError_, explain  # imported only on errors
+
     if not isinstance(exc, yaml.MarkedYAMLError):
         return _reader_diagnostic(exc, text, path)
     mark = exc.problem_mark or exc.context_mark
@@ -56,30 +58,42 @@ def syntax_diagnostic(exc: yaml.YAMLError, text: str, path: str) -> Diagnostic:
     problem = exc.problem or ""
     if problem.startswith("exceeded maximum nesting depth"):  # libyaml's own limit
         return too_deep(path, (line, column))
-    source_line = text.split("\n")[line - 1] if 0 < line <= text.count("\n") + 1 else ""
-    head = source_line[: len(source_line) - len(source_line.lstrip(" \t"))]
-
-    def error(column: int, code: str, message: str, hint: str) -> Diagnostic:
-        return Diagnostic(path, line, column, code, Severity.ERROR, message, hint)
-
-    if "\t" in head:
-        return error(
-            head.index("\t") + 1,
-            "Y009",
-            "tabulation dans l'indentation",
-            "YAML n'accepte que des espaces pour indenter : remplacez la tabulation par des espaces",
-        )
+    context = exc.context_mark
+    error = SyntaxError_(
+        problem,
+        line,
+        column,
+        exc.context or "",
+        context.line + 1 if context is not None else 0,
+        context.column + 1 if context is not None else 0,
+        text.split("\n"),
+    )
+    source_line = error.text(line)
     if "expected key" in problem and source_line.lstrip().startswith(":"):
-        return error(
-            column,
-            "Y001",
+        return _error(
+            path,
+            (line, column),
             "syntaxe YAML : clé vide avant « : »",
             "écrivez le nom du champ avant les deux-points, ou mettez le texte entre guillemets",
         )
+    mistake = explain(error)
+    if mistake is not None:
+        message = mistake.message
+        if mistake.code == "Y001":
+            message = f"syntaxe YAML : {message}"
+        return _error(path, (mistake.line, mistake.column), message, mistake.hint, mistake.code)
     indent = len(source_line) - len(source_line.lstrip(" "))
     if "expected key" in problem and column > indent + 1:
         problem = "did not find expected comment or line break"  # more text after a value
-    return error(column, "Y001", f"syntaxe YAML : {_translate(problem)}", _syntax_hint(problem))
+    return _error(
+        path, (line, column), f"syntaxe YAML : {_translate(problem)}", _syntax_hint(problem)
+    )
+
+
+def _error(
+    path: str, position: Position, message: str, hint: str, code: str = "Y001"
+) -> Diagnostic:
+    return Diagnostic(path, position[0], position[1], code, Severity.ERROR, message, hint)
 
 
 def _reader_diagnostic(exc: yaml.YAMLError, text: str, path: str) -> Diagnostic:
