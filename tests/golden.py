@@ -25,8 +25,11 @@ GOLDEN_FILES = {
     str(YEAR): (
         "index.html",
         "actions/p02-moyens-informatiques.html",
+        "communes/laverune.html",
+        "communes/castelnau-le-lez.html",
         f"bilan-{YEAR}.md",
         "donnees/actions.csv",
+        "donnees/communes-actions.csv",
     ),
     "exemple-2017": (
         "actions/e05-groupements-achats.html",

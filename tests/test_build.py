@@ -195,6 +195,7 @@ def test_cli_builds_the_requested_formats_only(tmp_path: Path) -> None:
     target = tmp_path / str(YEAR)
     assert f"Rapport {YEAR} construit dans {target}/" in out
     fiches = {f"actions/{f['id']}.html" for f in source_fiches()}
+    communes = {f"communes/{c['id']}.html" for c in _plain(DATA / "communes.yaml")["communes"]}
     assert set(snapshot(target)) == {
         MANIFEST,
         "index.html",
@@ -204,6 +205,9 @@ def test_cli_builds_the_requested_formats_only(tmp_path: Path) -> None:
         "donnees/actions.csv",
         "donnees/actions.json",
         "donnees/datapackage.json",
+        "donnees/communes-actions.csv",
+        "communes/index.html",
+        *communes,
         *fiches,
     }
     # no temporary left over; the build cache aside (bilan.buildcache)
@@ -608,8 +612,9 @@ def test_markdown_has_every_fiche_and_real_tables(report: Path) -> None:
     tokens = markdown_tokens(text)
     fiches = source_fiches()
     with_calendar = [f for f in fiches if not without_sheet(f)]
-    # 3 tables of figures, the Annexe 1 matrix, and one calendar per fiche with a sheet
-    assert sum(1 for t in tokens if t.type == "table_open") == 3 + 1 + len(with_calendar)
+    # 4 tables of figures (the last: the communes), the Annexe 1 matrix, and one calendar
+    # per fiche with a sheet
+    assert sum(1 for t in tokens if t.type == "table_open") == 4 + 1 + len(with_calendar)
     headings = [
         tokens[i + 1].content
         for i, t in enumerate(tokens)

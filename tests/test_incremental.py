@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bilan import rules, yamlio
 from bilan.build import BuildOptions, build, project_templates
@@ -203,8 +204,9 @@ def test_unchanged_fiches_are_only_summarised(
     real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After one edit, the cache's copy of a fiche is read whole only for the pages made
-    again (the edited fiche's neighbours, which link to it) and the headings they show
-    (their own neighbours'); the bilan rules run on the edited fiche's bilan only."""
+    again (the edited fiche's neighbours, which link to it, and the page of the commune it
+    names, Montpellier) and the headings they show (their own neighbours'; the fiches on
+    Montpellier's page); the bilan rules run on the edited fiche's bilan only."""
     _build(real_data, tmp_path / "out")
     _edit(real_data / "actions" / "e07-archives.yaml", "titre:", "titre: Archives ;")
     read: list[str] = []
@@ -224,12 +226,23 @@ def test_unchanged_fiches_are_only_summarised(
     monkeypatch.setattr(rules, "bilan_findings", counting_findings)
     _build(real_data, tmp_path / "out")
     assert checked == ["e07-archives"]
-    assert sorted(read) == [
+    on_montpellier = set()
+    for path in (real_data / "rapports" / "2016" / "bilans").glob("*.yaml"):
+        bilan = yaml.safe_load(path.read_text("utf-8"))
+        counts = [
+            i.get("valeur")
+            for i in bilan.get("indicateurs", [])
+            if i.get("categorie") == "communes"
+        ]
+        if "montpellier" in bilan.get("communes", []) or 31 in counts:
+            on_montpellier.add(path.stem)
+    neighbours = {
         "e05-groupements-achats",
         "e06-maintenance-equipements-climatiques",
         "e08-pcaet",
         "e09-sig-intercommunal",
-    ]
+    }
+    assert sorted(read) == sorted((neighbours | on_montpellier) - {"e07-archives"})
 
 
 def test_diagnostics_are_the_same_from_the_cache(real_data: Path, tmp_path: Path) -> None:
@@ -282,6 +295,7 @@ def test_only_what_changed_is_rendered(
         "bilan.opendata.csv_text": 1,
         "bilan.opendata.json_text": 1,
         "bilan.opendata.datapackage": 1,
+        "commune.html.j2": 9,  # the communes p11 names: their pages show its indicators
     }
     assert incremental == _snapshot(_build(real_data, tmp_path / "full", cache=False))
 

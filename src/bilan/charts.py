@@ -7,6 +7,7 @@ table of the same numbers.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -16,6 +17,11 @@ GAP = 10
 LABEL_WIDTH = 360
 BAR_WIDTH = 300
 VALUE_WIDTH = 50
+LABEL_CHARACTERS = 44
+"""The longest line of a label: about what LABEL_WIDTH holds at the charts' font size (the
+page's 13 px, the PDF's 12 px); a longer label wraps onto a second line."""
+FONT = 'font-family="Liberation Sans, Arial, sans-serif" font-size="13"'
+"""The text's look where no style sheet applies (a word processor opening the report)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ def bar_chart(ident: str, title: str, description: str, bars: list[Bar]) -> Mark
     parts = [
         f'<svg class="graphique" id="{escape(ident)}" role="img" '
         f'aria-labelledby="{escape(ident)}-titre {escape(ident)}-desc" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" {FONT} '
         'xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{escape(ident)}-titre">{escape(title)}</title>',
         f'<desc id="{escape(ident)}-desc">{escape(description)}</desc>',
@@ -61,7 +67,7 @@ def bar_chart(ident: str, title: str, description: str, bars: list[Bar]) -> Mark
         middle = y + BAR_HEIGHT / 2
         parts.append(
             f'<text class="etiquette" x="{LABEL_WIDTH - 8}" y="{middle:g}" '
-            f'text-anchor="end" dominant-baseline="middle">{escape(bar.label)}</text>'
+            f'text-anchor="end" dominant-baseline="middle">{_label(bar.label)}</text>'
         )
         x = float(LABEL_WIDTH)
         for segment in bar.segments:
@@ -85,3 +91,15 @@ def bar_chart(ident: str, title: str, description: str, bars: list[Bar]) -> Mark
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _label(text: str) -> Markup:
+    """A bar's label, on two lines (``tspan``) when one would not fit beside the bar."""
+    lines = textwrap.wrap(text, LABEL_CHARACTERS, break_on_hyphens=False)
+    if len(lines) <= 1:
+        return escape(text)
+    first, rest = lines[0], " ".join(lines[1:])
+    return Markup(
+        f'<tspan x="{LABEL_WIDTH - 8}" dy="-0.6em">{escape(first)}</tspan>'
+        f'<tspan x="{LABEL_WIDTH - 8}" dy="1.2em">{escape(rest)}</tspan>'
+    )

@@ -184,12 +184,52 @@ def consolidate(
         "phases_fin_annee": phases,
         "reunions": {"total": _number(meetings), "actions_renseignees": meetings_known},
         "communes": {"total": len(communes.communes)},
+        "couverture": coverage(entries, communes),
         "fiches": {
             "total": len(sheets),
             "sans_fiche": [_brief(e) for e in entries if e["bilan_fourni"] and e["sans_fiche"]],
             "non_fournies": [_brief(e) for e in entries if not e["bilan_fourni"]],
         },
         "par_action": entries,
+    }
+
+
+def coverage(entries: list[ActionLine], communes: CommunesFile) -> dict[str, Any]:
+    """The commune × action matrix of a year: for each member commune (in the order of
+    data/communes.yaml), whether each action (in report order) names it in its bilan; the
+    communes that no action names; the actions whose fiche says they concern every
+    commune (indicator « communes » equal to the number of members)."""
+    total = len(communes.communes)
+    rows: list[dict[str, Any]] = []
+    matrix: list[list[bool]] = []
+    for commune in communes.communes:
+        cells = [commune.id in entry["communes_citees"] for entry in entries]
+        matrix.append(cells)
+        rows.append(
+            {
+                "id": commune.id,
+                "nom": commune.nom,
+                "insee": commune.insee,
+                "cases": cells,
+                "actions": [_brief(e) for e, named in zip(entries, cells, strict=True) if named],
+                "nombre": sum(cells),
+            }
+        )
+    return {
+        "communes": rows,
+        "par_action": [
+            sum(1 for cells in matrix if cells[index]) for index in range(len(entries))
+        ],
+        "non_nommees": [
+            {"id": row["id"], "nom": row["nom"], "insee": row["insee"]}
+            for row in rows
+            if row["nombre"] == 0
+        ],
+        "toutes_communes": [
+            _brief(e)
+            for e in entries
+            if e["communes_concernees"] is not None and e["communes_concernees"] >= total
+        ],
     }
 
 

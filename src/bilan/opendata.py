@@ -40,6 +40,44 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+COVERAGE_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("annee", "integer", "Année du bilan"),
+    ("commune", "string", "Identifiant de la commune (data/communes.yaml)"),
+    ("nom", "string", "Nom officiel de la commune"),
+    ("insee", "string", "Code INSEE de la commune"),
+    ("type", "string", "Type de l'action (avec numero : la ligne de l'action dans actions.csv)"),
+    ("numero", "integer", "Numéro de l'action dans le schéma, propre à son type"),
+    ("nommee", "boolean", "Vrai si le bilan de l'action nomme la commune"),
+)
+"""communes-actions.csv: the commune × action matrix, one row per cell."""
+
+
+def coverage_rows(
+    year: int, actions: list[dict[str, Any]], communes: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One row per commune and action: ``actions`` (type, numero) in report order,
+    ``communes`` (id, nom, insee, and the ``cases`` of the matrix) in the order of
+    data/communes.yaml."""
+    return [
+        {
+            "annee": year,
+            "commune": commune["id"],
+            "nom": commune["nom"],
+            "insee": commune["insee"],
+            "type": action["type"],
+            "numero": action["numero"],
+            "nommee": named,
+        }
+        for commune in communes
+        for action, named in zip(actions, commune["cases"], strict=True)
+    ]
+
+
+def coverage_csv(annee: int, actions: list[dict[str, Any]], communes: list[dict[str, Any]]) -> str:
+    """``communes-actions.csv``: the commune × action matrix of the year."""
+    return to_csv(coverage_rows(annee, actions, communes), COVERAGE_FIELDS)
+
+
 def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
     """One flat row per action, in report order."""
     out = []
@@ -76,13 +114,13 @@ def json_text(figures: dict[str, Any]) -> str:
     return to_json(figures, rows(figures))
 
 
-def to_csv(table: list[dict[str, Any]]) -> str:
+def to_csv(table: list[dict[str, Any]], fields: tuple[tuple[str, str, str], ...] = FIELDS) -> str:
     """RFC 4180 CSV, UTF-8, comma separated, ``true``/``false`` for booleans."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(name for name, _type, _doc in FIELDS)
+    writer.writerow(name for name, _type, _doc in fields)
     for row in table:
-        writer.writerow(_cell(row[name]) for name, _type, _doc in FIELDS)
+        writer.writerow(_cell(row[name]) for name, _type, _doc in fields)
     return buffer.getvalue()
 
 
@@ -150,18 +188,28 @@ def datapackage(figures: dict[str, Any], organisme: str, titre: str) -> str:
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "dialect": {"delimiter": ",", "lineTerminator": "\r\n", "header": True},
+                "schema": _table_schema(FIELDS, ["type", "numero"]),
+            },
+            {
+                "profile": "tabular-data-resource",
+                "name": "communes-actions",
+                "path": "communes-actions.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "description": (
+                    "La matrice des communes et des actions : une ligne par commune membre et "
+                    "par action, vraie si le bilan de l'action nomme la commune."
+                ),
+                "dialect": {"delimiter": ",", "lineTerminator": "\r\n", "header": True},
                 "schema": {
-                    "fields": [
-                        {"name": name, "type": kind, "description": doc}
-                        | (
-                            {"trueValues": ["true"], "falseValues": ["false"]}
-                            if kind == "boolean"
-                            else {}
-                        )
-                        for name, kind, doc in FIELDS
+                    **_table_schema(COVERAGE_FIELDS, ["commune", "type", "numero"]),
+                    "foreignKeys": [
+                        {
+                            "fields": ["type", "numero"],
+                            "reference": {"resource": "actions", "fields": ["type", "numero"]},
+                        }
                     ],
-                    "primaryKey": ["type", "numero"],
-                    "missingValues": [""],
                 },
             },
             {
@@ -176,3 +224,16 @@ def datapackage(figures: dict[str, Any], organisme: str, titre: str) -> str:
         ],
     }
     return json.dumps(package, ensure_ascii=False, indent=2) + "\n"
+
+
+def _table_schema(fields: tuple[tuple[str, str, str], ...], key: list[str]) -> dict[str, Any]:
+    """The Table Schema of a CSV file of :func:`to_csv`."""
+    return {
+        "fields": [
+            {"name": name, "type": kind, "description": doc}
+            | ({"trueValues": ["true"], "falseValues": ["false"]} if kind == "boolean" else {})
+            for name, kind, doc in fields
+        ],
+        "primaryKey": key,
+        "missingValues": [""],
+    }

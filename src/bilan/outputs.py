@@ -8,8 +8,10 @@ its templates.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +75,7 @@ def _fiche_sections(edition: EditionView, linked: bool) -> tuple[tuple[str, str,
     )
 
 
-def _figures_html(edition: EditionView) -> Unit:
+def _figures_html(edition: EditionView, linked: bool) -> Unit:
     rows = tuple(
         Unit("chiffres-ligne.html.j2", {"a": line}) for line in edition.figures["par_action"]
     )
@@ -84,6 +86,7 @@ def _figures_html(edition: EditionView) -> Unit:
             "graphiques": edition.charts,
             "annee": edition.year,
             "lignes": rows,
+            "liens_communes": linked,
         },
     )
 
@@ -94,14 +97,16 @@ def _annex_html(edition: EditionView) -> Unit:
     )
 
 
-def _report_body(edition: EditionView) -> dict[str, Any]:
-    """What the report's page and its print version show besides the fiches."""
+def _report_body(edition: EditionView, linked: bool = False) -> dict[str, Any]:
+    """What the report's page and its print version show besides the fiches; ``linked``:
+    the communes link to their pages (the site)."""
     return {
         "rapport": edition.meta,
         "errata": edition.errata,
         "annee": edition.year,
         "parties": edition.parts,
-        "chiffres": _figures_html(edition),
+        "chiffres": _figures_html(edition, linked),
+        "liens_communes": linked,
         "annexe1": _annex_html(edition),
         "communes": tuple(edition.communes.communes),
         "metropole": edition.communes.metropole,
@@ -110,7 +115,8 @@ def _report_body(edition: EditionView) -> dict[str, Any]:
 
 
 def html_outputs(edition: EditionView, links: Sequence[Link]) -> list[Output]:
-    """The site: the report on one page, a page per fiche, the accessibility statement."""
+    """The site: the report on one page, a page per fiche, a page per commune and their
+    index, the accessibility statement."""
     shell = {"rapport": edition.meta, "sorties": tuple(links), "editions": edition.editions}
     outputs: list[Output] = [
         Page(
@@ -119,7 +125,7 @@ def html_outputs(edition: EditionView, links: Sequence[Link]) -> list[Output]:
                 "index.html.j2",
                 {
                     **shell,
-                    **_report_body(edition),
+                    **_report_body(edition, linked=True),
                     "annexe2": _fiche_sections(edition, linked=True),
                     "racine": "",
                     "page": "index",
@@ -148,12 +154,21 @@ def html_outputs(edition: EditionView, links: Sequence[Link]) -> list[Output]:
                 ),
             )
         )
+    communes = _commune_pages(edition, shell)
+    outputs.extend(communes)
     outputs.append(
         Page(
             "accessibilite.html",
             Unit(
                 "accessibilite.html.j2",
-                {**shell, "pages_fiches": len(fiches), "racine": "", "page": "accessibilite"},
+                {
+                    **shell,
+                    "pages_fiches": len(fiches),
+                    "pages_communes": len(communes) - 1,
+                    "pages_total": len(fiches) + len(communes) + 2,
+                    "racine": "",
+                    "page": "accessibilite",
+                },
             ),
         )
     )
@@ -161,13 +176,68 @@ def html_outputs(edition: EditionView, links: Sequence[Link]) -> list[Output]:
     return outputs
 
 
-def markdown_outputs(edition: EditionView, _links: Sequence[Link]) -> list[Output]:
-    """The whole report as one Markdown file, readable in a git diff."""
+def _commune_pages(edition: EditionView, shell: dict[str, Any]) -> list[Output]:
+    """A page per member commune (the actions that name it, those open to all), and
+    their index."""
+    coverage = edition.figures["couverture"]
+    views = {view.id: view for view in edition.fiches}
+    lines = edition.figures["par_action"]
+
+    def entries(chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One entry per fiche (a fiche may cover several actions), in report order."""
+        phases = {line["fiche"]: line["phase_fin_annee"] for line in lines}
+        fiches = dict.fromkeys(action["fiche"] for action in chosen)
+        return [{"vue": views[fiche], "phase": phases[fiche]} for fiche in fiches]
+
+    to_all = entries(coverage["toutes_communes"])
+    common = {
+        **shell,
+        "annee": edition.year,
+        "total_communes": len(coverage["communes"]),
+        "racine": "../",
+        "page": "commune",
+    }
+    outputs: list[Output] = []
+    for row in coverage["communes"]:
+        named = entries(row["actions"])
+        own = {entry["vue"].id for entry in named}
+        outputs.append(
+            Page(
+                f"communes/{row['id']}.html",
+                Unit(
+                    "commune.html.j2",
+                    {
+                        **common,
+                        "commune": {key: row[key] for key in ("id", "nom", "insee")},
+                        "nommee": tuple(named),
+                        "toutes": tuple(e for e in to_all if e["vue"].id not in own),
+                    },
+                ),
+            )
+        )
+    index = {
+        **common,
+        "communes": tuple(
+            {key: row[key] for key in ("id", "nom", "insee", "nombre")}
+            for row in coverage["communes"]
+        ),
+        "non_nommees": tuple(coverage["non_nommees"]),
+        "toutes": len(coverage["toutes_communes"]),
+        "page": "communes",
+    }
+    outputs.append(Page("communes/index.html", Unit("communes.html.j2", index)))
+    return outputs
+
+
+def _markdown_report(edition: EditionView, charts: dict[str, str] | None) -> Unit:
+    """The whole report in Markdown; ``charts``: the images of the figures (the editable
+    documents show them, the Markdown file has only their tables)."""
     rows = tuple(
         Unit("chiffres-ligne.md.j2", {"a": line}) for line in edition.figures["par_action"]
     )
     figures = Unit(
-        "chiffres.md.j2", {"chiffres": edition.figures, "annee": edition.year, "lignes": rows}
+        "chiffres.md.j2",
+        {"chiffres": edition.figures, "annee": edition.year, "lignes": rows, "graphiques": charts},
     )
     groups = tuple(
         (
@@ -184,8 +254,57 @@ def markdown_outputs(edition: EditionView, _links: Sequence[Link]) -> list[Outpu
         "chiffres": figures,
         "annexe1": Unit("annexe1.md.j2", {"annexe1": edition.annex}),
         "annexe2": groups,
+        "page_titre": charts is None,
     }
-    return [Page(f"bilan-{edition.year}.md", Unit("bilan.md.j2", body), convert=_markdown_file)]
+    return Unit("bilan.md.j2", body)
+
+
+def markdown_outputs(edition: EditionView, _links: Sequence[Link]) -> list[Output]:
+    """The whole report as one Markdown file, readable in a git diff."""
+    return [
+        Page(
+            f"bilan-{edition.year}.md",
+            _markdown_report(edition, None),
+            convert=_markdown_file,
+        )
+    ]
+
+
+def office_outputs(to: str) -> Callable[[EditionView, Sequence[Link]], list[Output]]:
+    """The report as an editable document (``to``: odt, docx), made by pandoc from the
+    Markdown report, with the charts as SVG images."""
+
+    def plan(edition: EditionView, _links: Sequence[Link]) -> list[Output]:
+        from bilan.office import markdown_to_office
+
+        charts = {
+            name: "data:image/svg+xml;base64," + base64.b64encode(str(svg).encode()).decode()
+            for name, svg in edition.charts.items()
+        }
+        meta = edition.meta
+        metadata = {
+            "title": meta.titre,
+            "subtitle": meta.sous_titre,
+            "author": meta.organisme,
+            "date": meta.publication,
+            "lang": "fr-FR",
+        }
+        convert = partial(
+            markdown_to_office,
+            to=to,
+            metadata=metadata,
+            epoch=int(datetime(edition.year + 1, 1, 1, tzinfo=UTC).timestamp()),
+        )
+        unit = _markdown_report(edition, charts)
+        return [Page(f"bilan-{edition.year}.{to}", unit, convert=convert)]
+
+    return plan
+
+
+def _office_unavailable() -> tuple[str, str] | None:
+    from bilan.office import unavailable
+
+    return unavailable()
 
 
 def _markdown_file(text: str, _read: Callable[[str], bytes]) -> bytes:
@@ -195,18 +314,40 @@ def _markdown_file(text: str, _read: Callable[[str], bytes]) -> bytes:
     return single_blank_lines(text).strip().encode("utf-8") + b"\n"
 
 
-DATA_FILES = ("donnees/actions.csv", "donnees/actions.json", "donnees/datapackage.json")
+DATA_FILES = (
+    "donnees/actions.csv",
+    "donnees/actions.json",
+    "donnees/datapackage.json",
+    "donnees/communes-actions.csv",
+)
 
 
 def data_outputs(edition: EditionView, _links: Sequence[Link]) -> list[Output]:
-    """The open data: one row per action (CSV, JSON) and its description."""
+    """The open data: one row per action (CSV, JSON), the commune × action matrix (CSV),
+    and their description."""
     from bilan import opendata
 
     figures = edition.figures
     meta = edition.meta
-    csv_name, json_name, package_name = DATA_FILES
+    csv_name, json_name, package_name, coverage_name = DATA_FILES
     return [
         Page(csv_name, Unit(opendata.csv_text, {"figures": figures})),
+        Page(
+            coverage_name,
+            Unit(
+                opendata.coverage_csv,
+                {
+                    "annee": edition.year,
+                    "actions": [
+                        {"type": a["type"], "numero": a["numero"]} for a in figures["par_action"]
+                    ],
+                    "communes": [
+                        {key: row[key] for key in ("id", "nom", "insee", "cases")}
+                        for row in figures["couverture"]["communes"]
+                    ],
+                },
+            ),
+        ),
         Page(json_name, Unit(opendata.json_text, {"figures": figures})),
         Page(
             package_name,
@@ -244,7 +385,8 @@ FORMATS: dict[str, OutputFormat] = {
         OutputFormat(
             "html",
             "site HTML",
-            "site HTML : le rapport, une page par fiche, la déclaration d'accessibilité",
+            "site HTML : le rapport, une page par fiche, une page par commune, la déclaration "
+            "d'accessibilité",
             html_outputs,
             lambda year: [],
         ),
@@ -265,9 +407,28 @@ FORMATS: dict[str, OutputFormat] = {
             lambda year: [Link(f"bilan-{year}.md", "Le rapport en Markdown")],
         ),
         OutputFormat(
+            "odt",
+            "ODT",
+            "le rapport en document OpenDocument (ODT), modifiable dans un traitement de texte",
+            office_outputs("odt"),
+            lambda year: [Link(f"bilan-{year}.odt", "Le rapport en ODT (OpenDocument)")],
+            optional=True,
+            unavailable=_office_unavailable,
+        ),
+        OutputFormat(
+            "docx",
+            "DOCX",
+            "le rapport en document Word (DOCX), modifiable dans un traitement de texte",
+            office_outputs("docx"),
+            lambda year: [Link(f"bilan-{year}.docx", "Le rapport en DOCX (Word)")],
+            optional=True,
+            unavailable=_office_unavailable,
+        ),
+        OutputFormat(
             "data",
             "données ouvertes",
-            "données ouvertes (CSV, JSON, datapackage.json)",
+            "données ouvertes (CSV des actions et de la matrice communes × actions, JSON, "
+            "datapackage.json)",
             data_outputs,
             lambda year: [Link(DATA_FILES[0], "Données ouvertes (CSV)")],
         ),

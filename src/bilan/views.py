@@ -268,8 +268,13 @@ def annex_matrix(fiches: Sequence[FicheView], vocabulary: Vocabulary) -> list[di
     return rows
 
 
+COMMUNE_FILL, COMMUNE_STROKE = "#8fc1cc", "#07363f"
+"""The bars of the communes' chart (the site's style sheet may override them)."""
+
+
 def consolidated_charts(figures: dict[str, Any], vocabulary: Vocabulary) -> dict[str, Markup]:
-    """The two charts of the figures: actions by theme and type, phases at the year's end."""
+    """The charts of the figures: actions by theme and type, phases at the year's end (and
+    at the previous one's), communes named."""
     themes = figures["actions"]["par_theme"]
     types = vocabulary.types
     theme_bars = [
@@ -299,6 +304,7 @@ def consolidated_charts(figures: dict[str, Any], vocabulary: Vocabulary) -> dict
             theme_bars,
         ),
         "phases": phases_chart("graphique-phases", figures["phases_fin_annee"], year, vocabulary),
+        "communes": communes_chart(figures),
     }
     evolution = figures.get("evolution")
     if evolution is not None:
@@ -345,6 +351,31 @@ def phases_chart(ident: str, phases: dict[str, int], year: int, vocabulary: Voca
         f"Phase des actions au T4 {year}",
         f"Nombre d'actions dans chaque phase au quatrième trimestre {year}. {phase_text}.",
         phase_bars,
+    )
+
+
+def communes_chart(figures: dict[str, Any]) -> Markup:
+    """The number of actions whose bilan names each commune, for those named at all."""
+    year = figures["annee"]
+    named = [row for row in figures["couverture"]["communes"] if row["nombre"]]
+    commune_bars = [
+        charts.Bar(
+            row["nom"],
+            (
+                charts.Segment(
+                    row["nombre"], "barre-commune", "actions", COMMUNE_FILL, COMMUNE_STROKE
+                ),
+            ),
+        )
+        for row in named
+    ]
+    commune_text = " ; ".join(f"{row['nom']} : {count(row['nombre'], 'action')}" for row in named)
+    return charts.bar_chart(
+        "graphique-communes",
+        f"Communes nommées par les bilans {year}",
+        f"Nombre d'actions dont le bilan {year} nomme la commune, pour les "
+        f"{count(len(named), 'commune')} nommées au moins une fois. {commune_text}.",
+        commune_bars,
     )
 
 
