@@ -166,6 +166,8 @@ def test_a_temporary_copy_renamed_over_the_file_is_not_a_change(tmp_path: Path) 
 def test_outputs_built_on_demand() -> None:
     assert on_demand_format("bilan-2016.pdf", 2016) == "pdf"
     assert on_demand_format("bilan-2016.md", 2016) == "md"
+    assert on_demand_format("bilan-2016.odt", 2016) == "odt"
+    assert on_demand_format("bilan-2016.docx", 2016) == "docx"
     assert on_demand_format("donnees/actions.csv", 2016) == "data"
     assert on_demand_format("bilan-2015.pdf", 2016) is None
     assert on_demand_format("index.html", 2016) is None

@@ -57,10 +57,9 @@ class Outcome:
 def on_demand_format(name: str, year: int) -> str | None:
     """The output format (:data:`bilan.outputs.FORMATS`) that a request for ``name``
     asks to build: the preview builds the site only, the others when someone opens them."""
-    if name == f"bilan-{year}.pdf":
-        return "pdf"
-    if name == f"bilan-{year}.md":
-        return "md"
+    for kind in ("pdf", "md", "odt", "docx"):
+        if name == f"bilan-{year}.{kind}":
+            return kind
     if name.startswith("donnees/"):
         return "data"
     return None
