@@ -78,11 +78,13 @@ schemas: install
 docs: install
 	$(BIN)/python -m bilan.catalogue_doc docs/diagnostics.md
 
-## bench: time validate and build on 27, 1,000 and 10,000 fiches (docs/performance.md)
+## bench: time validate and build on 27, 1,000 and 10,000 fiches, and the latency of
+## bilan serve beside mkdocs serve (docs/performance.md)
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python -m compileall -q src >/dev/null  # as a wheel install does, whatever PYTHONDONTWRITEBYTECODE says
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/serve_latency.py
 
 lint: install
 	$(BIN)/ruff check src tests $(wildcard benchmarks)

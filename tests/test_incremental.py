@@ -19,7 +19,15 @@ from bilan.build import BuildOptions, build, project_templates
 from bilan.diagnostics import Diagnostic
 from bilan.document import Document
 from bilan.errors import BuildError
-from bilan.incremental import CACHE_DIR, INDEX, BuildCache, CachedFiche, Store, code_salt
+from bilan.incremental import (
+    CACHE_DIR,
+    INDEX,
+    BuildCache,
+    CachedFiche,
+    CompiledTemplates,
+    Store,
+    code_salt,
+)
 from bilan.render import UnitRenderer
 from bilan.units import Unit
 from bilan.validate import validate_data
@@ -315,3 +323,26 @@ def test_units_render_the_same_from_the_cache(tmp_path: Path) -> None:
     assert renderer.key(page("T&", "a<b")) == renderer.key(page("T&", "a<b"))
     assert renderer.key(page("T&", "a<b")) != renderer.key(page("T&", "a<c"))
     assert renderer.key(page("T&", "a<b")) != renderer.key(page("T", "a<b"))
+
+
+def test_compiled_templates_follow_their_source(tmp_path: Path) -> None:
+    """The templates compiled by a build are reused by the next ones of the process while
+    their source is the same, compiled again once it changed; the HTML and the text
+    environments each keep their own (escaping changes the code)."""
+    (tmp_path / "t.html.j2").write_text("A {{ x }}", "utf-8")
+    (tmp_path / "t.md.j2").write_text("A {{ x }}", "utf-8")
+    compiled = (CompiledTemplates(), CompiledTemplates())
+    unit, text = Unit("t.html.j2", {"x": "<b>"}), Unit("t.md.j2", {"x": "<b>"})
+    first = UnitRenderer([tmp_path], default_vocabulary(), compiled)
+    assert (first.render(unit), first.render(text)) == ("A &lt;b&gt;", "A &lt;b>")
+    html_code = compiled[0]._code
+    assert len(html_code) == 1 and len(compiled[1]._code) == 1
+    [(checksum, code)] = html_code.values()
+    again = UnitRenderer([tmp_path], default_vocabulary(), compiled)
+    assert again.render(unit) == "A &lt;b&gt;"
+    assert list(html_code.values()) == [(checksum, code)]  # the same code, not compiled again
+    (tmp_path / "t.html.j2").write_text("B {{ x }}", "utf-8")
+    changed = UnitRenderer([tmp_path], default_vocabulary(), compiled)
+    assert changed.render(unit) == "B &lt;b&gt;"
+    [(new_checksum, _code)] = html_code.values()
+    assert new_checksum != checksum

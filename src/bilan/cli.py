@@ -22,7 +22,7 @@ import typer
 
 from bilan import __version__
 from bilan.cli_french import FrenchBadParameter, FrenchCommand, FrenchGroup
-from bilan.diagnostics import Diagnostic, printable
+from bilan.diagnostics import Diagnostic, errors, printable
 from bilan.errors import BilanError, InvalidData, UsageError, interruptions_as_errors, os_failure
 from bilan.outputs import FORMATS as OUTPUT_FORMATS
 from bilan.reporters import CODE_QUALITY_FILE, REPORTERS, choose_reporter
@@ -574,3 +574,65 @@ def schema(
         return
     write(name, out, vocabulary)
     typer.echo(f"Schéma écrit : {out}")
+
+
+@command()
+def serve(
+    year: YearOption = None,
+    data: DataOption = Path("data"),
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates", help="Dossier de gabarits personnalisés, consulté avant ceux du projet."
+        ),
+    ] = None,
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", "-p", min=0, max=65535, metavar="PORT", help="Port de l'aperçu sur 127.0.0.1."
+        ),
+    ] = 8000,
+) -> None:
+    """Aperçu en direct : construit le site, le montre dans le navigateur et le met à jour
+    à chaque enregistrement d'une fiche, d'un bilan, d'un texte ou d'un gabarit.
+
+    Les erreurs des données s'affichent ici et sur la page, jusqu'à leur correction. Le
+    site est construit dans un dossier temporaire (le PDF à la demande) : ni DATA/ ni
+    build/ ne sont modifiés. Ctrl-C pour arrêter.
+    """
+    from bilan.preview import Outcome
+    from bilan.serve import serve as run_preview
+
+    def told(outcome: Outcome) -> None:
+        why = ", ".join(outcome.changed) or "premier affichage"
+        if outcome.diagnostics:
+            show_diagnostics(outcome.diagnostics, outcome.checked, "text", err=True)
+        problem = outcome.problem
+        if problem is not None:
+            typer.echo(printable(f"erreur : {problem.message}"), err=True)
+            if problem.hint:
+                typer.echo(printable(f"Conseil : {problem.hint}"), err=True)
+        if outcome.ok:
+            seconds = f"{outcome.seconds:.2f}".replace(".", ",")
+            typer.echo(printable(f"Site à jour en {seconds} s ({why})."))
+            return
+        count = len(errors(outcome.diagnostics)) or 1
+        typer.echo(
+            printable(
+                f"Site non mis à jour ({why}) : {count} erreur{'s' if count > 1 else ''} ; "
+                "la page montre la dernière version construite."
+            ),
+            err=True,
+        )
+
+    chosen = chosen_year(year, data)
+    typer.echo("Construction de l'aperçu…")
+    run_preview(
+        chosen,
+        data,
+        templates,
+        port,
+        told,
+        lambda url: typer.echo(f"Aperçu : {url} (Ctrl-C pour arrêter)"),
+    )
+    typer.echo("Aperçu arrêté.")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import (
+    BytecodeCache,
     Environment,
     FileSystemLoader,
     StrictUndefined,
@@ -100,9 +101,14 @@ def template_dirs(user: Path | None, default: Path) -> list[Path]:
     return [user, default] if user is not None else [default]
 
 
-def environment(dirs: Sequence[Path], vocabulary: Vocabulary) -> Environment:
-    """The Jinja environment of the report: autoescaped HTML, strict, French filters."""
+def environment(
+    dirs: Sequence[Path], vocabulary: Vocabulary, compiled: BytecodeCache | None = None
+) -> Environment:
+    """The Jinja environment of the report: autoescaped HTML, strict, French filters.
+    ``compiled``: where Jinja keeps the code of the templates it compiles, and finds it
+    again while their source is the same."""
     env = Environment(
+        bytecode_cache=compiled,
         loader=FileSystemLoader([str(d) for d in dirs]),
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
         undefined=StrictUndefined,
@@ -146,9 +152,12 @@ def shift_headings(text: str, shift: int) -> str:
     return "\n".join(lines)
 
 
-def text_environment(dirs: Sequence[Path], vocabulary: Vocabulary) -> Environment:
-    """Same templates folder, for Markdown output: no HTML escaping."""
-    env = environment(dirs, vocabulary)
+def text_environment(
+    dirs: Sequence[Path], vocabulary: Vocabulary, compiled: BytecodeCache | None = None
+) -> Environment:
+    """Same templates folder, for Markdown output: no HTML escaping (which changes how a
+    template compiles: ``compiled`` must not be the HTML environment's)."""
+    env = environment(dirs, vocabulary, compiled)
     env.autoescape = False
     env.filters["sauts_de_ligne"] = hard_breaks
     env.filters["decaler_titres"] = shift_headings
@@ -179,10 +188,17 @@ class UnitRenderer:
     """Renders units (:mod:`bilan.units`) with the report's templates: a unit's inputs are
     the whole context of its template, the units among them rendered first."""
 
-    def __init__(self, dirs: Sequence[Path], vocabulary: Vocabulary) -> None:
+    def __init__(
+        self,
+        dirs: Sequence[Path],
+        vocabulary: Vocabulary,
+        compiled: tuple[BytecodeCache, BytecodeCache] | None = None,
+    ) -> None:
+        """``compiled``: the compiled templates of the HTML and of the text environment."""
         self.dirs = list(dirs)
-        self._html = environment(self.dirs, vocabulary)
-        self._text = text_environment(self.dirs, vocabulary)
+        html, text = compiled or (None, None)
+        self._html = environment(self.dirs, vocabulary, html)
+        self._text = text_environment(self.dirs, vocabulary, text)
 
     def render(self, unit: Unit) -> str:
         """The text of ``unit``; a broken template is a BuildError in French."""

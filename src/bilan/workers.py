@@ -70,13 +70,14 @@ def ordered_map(
 _freeze = {"after loading": False}
 
 
-def freeze_after_loading() -> None:
+def freeze_after_loading(enabled: bool = True) -> None:
     """For a process that ends with its command (the ``bilan`` executable): what loading
     creates is put out of the collector's sight for good (``gc.freeze``). Loaded data
     holds no cycle, and would otherwise be walked again by every later collection, a
-    second per ten thousand fiches. A long-running process (the preview) must not: what it
-    froze would never be freed."""
-    _freeze["after loading"] = True
+    second per ten thousand fiches. A long-running process (the preview) turns it off
+    again (``enabled=False``): what it froze, each build's garbage included, would never
+    be freed."""
+    _freeze["after loading"] = enabled
 
 
 @contextmanager
