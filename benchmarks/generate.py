@@ -475,7 +475,9 @@ def generate(count: int, target: Path, seed: int = 2016) -> None:
         shutil.copy(REAL_DATA / name, data / name)
     year = data / "rapports" / str(YEAR)
     shutil.copytree(
-        REAL_DATA / "rapports" / str(YEAR), year, ignore=shutil.ignore_patterns("bilans")
+        REAL_DATA / "rapports" / str(YEAR),
+        year,
+        ignore=shutil.ignore_patterns("bilans", "publication.json", "errata.yaml"),
     )
     (year / "bilans").mkdir()
     items = [files_of(f) for f in fiches(count, seed, read_communes(data / "communes.yaml"))]

@@ -169,7 +169,7 @@ class Action(Model):
 
     Le type de l'action, parmi ceux du projet (par exemple « existante » pour une pratique
     de coopération existante, « prospective » pour une coopération à construire)."""
-    numero: Annotated[int, Field(ge=1, le=999)]
+    numero: Annotated[int, Field(ge=1, le=99_999)]
     """Numéro
 
     Numéro de l'action dans le schéma, propre à son type."""
