@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -156,15 +157,14 @@ def edit_one_fiche(data: Path, round_: int) -> None:
 
 
 def edit_a_figure(data: Path) -> None:
-    """Change what the middle fiche's bilan says of the year (« etat: en-cours » ↔
-    « terminee »): the consolidated figures change, hence their tables and the open data."""
+    """Change the état of the middle fiche's bilan (to « terminee », or back to « en-cours »):
+    the consolidated figures change, hence their tables and the open data."""
     path = middle_bilan(data)
     text = path.read_text("utf-8")
-    before, after = (
-        ("en-cours", "terminee") if "\netat: en-cours" in text else ("terminee", "en-cours")
-    )
-    assert f"\netat: {before}" in text, path
-    path.write_text(text.replace(f"\netat: {before}", f"\netat: {after}", 1), "utf-8")
+    found = re.search(r"^etat: (\S+)$", text, re.M)
+    assert found, path
+    after = "en-cours" if found.group(1) == "terminee" else "terminee"
+    path.write_text(text[: found.start(1)] + after + text[found.end(1) :], "utf-8")
 
 
 SLOW = {"check-jsonschema", "build", "incremental", "incremental-figures", "mkdocs", "pdf"}
