@@ -37,6 +37,16 @@ class ActionLine(TypedDict):
     reunions: int | float | None
 
 
+CATEGORY_COLUMNS = {
+    "communes": "communes_concernees",
+    "acteurs": "acteurs_associes",
+    "population": "population_couverte",
+    "budget": "budget_eur",
+    "reunions": "reunions",
+}
+"""Each well-known indicator category → its column in an :class:`ActionLine`."""
+
+
 def cell_level(cell: Cell) -> int | None:
     """The phase a cell shows, the higher one for a double phase such as 3/4."""
     if cell is None:
@@ -217,9 +227,7 @@ def coverage(entries: list[ActionLine], communes: CommunesFile) -> dict[str, Any
         )
     return {
         "communes": rows,
-        "par_action": [
-            sum(1 for cells in matrix if cells[index]) for index in range(len(entries))
-        ],
+        "par_action": [sum(1 for cells in matrix if cells[index]) for index in range(len(entries))],
         "non_nommees": [
             {"id": row["id"], "nom": row["nom"], "insee": row["insee"]}
             for row in rows

@@ -379,7 +379,6 @@ def _pdf_unavailable() -> tuple[str, str] | None:
     return unavailable()
 
 
-
 def _office_format(name: str, kind: str) -> OutputFormat:
     """The report as an editable document (ODT or DOCX), made by pandoc."""
     code = name.upper()
@@ -392,6 +391,7 @@ def _office_format(name: str, kind: str) -> OutputFormat:
         optional=True,
         unavailable=_office_unavailable,
     )
+
 
 FORMATS: dict[str, OutputFormat] = {
     format.name: format

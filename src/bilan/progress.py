@@ -14,21 +14,10 @@ from typing import Any
 
 from typing_extensions import TypedDict
 
-from bilan.figures import phase_at_year_end
+from bilan.figures import CATEGORY_COLUMNS, phase_at_year_end
 from bilan.models import Cell, Indicator, Report
 from bilan.quarters import quarter_index, quarter_label
 from bilan.vocabulary import Vocabulary
-
-INDICATOR_TOTALS = ("communes", "acteurs", "population", "budget", "reunions")
-"""The categories whose values the consolidated part adds up for both years."""
-TOTAL_KEYS = {
-    "communes": "communes_concernees",
-    "acteurs": "acteurs_associes",
-    "population": "population_couverte",
-    "budget": "budget_eur",
-    "reunions": "reunions",
-}
-"""Each category's column in the figures' ``par_action`` lines."""
 
 
 class IndicatorChange(TypedDict):
@@ -216,7 +205,7 @@ def evolution(
     ]
     totals = []
     for category in vocabulary.categories:
-        column = TOTAL_KEYS.get(category.id)
+        column = CATEGORY_COLUMNS.get(category.id)
         if column is None:
             continue
         sums = [_total(lines, column) for lines in (before["par_action"], now["par_action"])]

@@ -103,7 +103,6 @@ class Publication:
     vocabulary: Vocabulary
     prints: dict[str, dict[str, Any]]
     """File (relative to the year's folder) → its fingerprints (see :func:`file_prints`)."""
-    path: str
 
 
 def fingerprint(value: Any) -> str:
@@ -147,6 +146,14 @@ def data_prints(data: Any) -> dict[str, str]:
     return prints
 
 
+def _bytes_print(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def _line_prints(raw: bytes) -> list[str]:
+    return [fingerprint(line)[:8] for line in raw.decode("utf-8", "replace").split("\n")]
+
+
 def file_prints(path: Path, data_dir: Path) -> dict[str, Any] | None:
     """The fingerprints of one file: its bytes (a quick first check), then its data field
     by field (YAML) or its lines (Markdown); None if it does not read."""
@@ -154,14 +161,12 @@ def file_prints(path: Path, data_dir: Path) -> dict[str, Any] | None:
         raw = path.read_bytes()
     except OSError:
         return None
-    whole = hashlib.sha256(raw).hexdigest()[:16]
     if path.suffix == ".md":
-        lines = raw.decode("utf-8", "replace").split("\n")
-        return {"octets": whole, "lignes": [fingerprint(line)[:8] for line in lines]}
+        return {"octets": _bytes_print(raw), "lignes": _line_prints(raw)}
     doc, _found = read_file(path, data_dir)
     if doc is None:
         return None
-    return {"octets": whole, "champs": data_prints(doc.data)}
+    return {"octets": _bytes_print(raw), "champs": data_prints(doc.data)}
 
 
 def _error(shown: str, line: int, column: int, code: str, message: str, hint: str) -> Diagnostic:
@@ -196,7 +201,6 @@ def read_publication(data_dir: Path, year: int) -> tuple[Publication | None, lis
             communes,
             vocabulary,
             dict(stored["empreintes"]),
-            shown,
         )
     except (OSError, ValueError, KeyError, TypeError, ValidationError) as error:
         reason = error.strerror if isinstance(error, OSError) else "contenu illisible"
@@ -286,10 +290,13 @@ def check_seal(publication: Publication, data_dir: Path, corrected: set[str]) ->
                 )
             )
             continue
-        now = file_prints(path, data_dir)
-        if now is None or now["octets"] == stored["octets"]:
+        try:
+            raw = path.read_bytes()
+        except OSError:
             continue  # unreadable: its own diagnostics say why
-        where = _first_change(path, data_dir, stored, now)
+        if _bytes_print(raw) == stored["octets"]:
+            continue  # the same bytes: nothing to parse
+        where = _first_change(path, data_dir, raw, stored)
         if where is not None:
             line, column, what = where
             found.append(
@@ -299,11 +306,12 @@ def check_seal(publication: Publication, data_dir: Path, corrected: set[str]) ->
 
 
 def _first_change(
-    path: Path, data_dir: Path, stored: dict[str, Any], now: dict[str, Any]
+    path: Path, data_dir: Path, raw: bytes, stored: dict[str, Any]
 ) -> tuple[int, int, str] | None:
-    """Where the data of a file first differs from its fingerprints, if it does."""
-    if "lignes" in now:
-        old, new = stored.get("lignes", []), now["lignes"]
+    """Where the data of a file (``raw``, its bytes) first differs from its
+    fingerprints, if it does."""
+    if path.suffix == ".md":
+        old, new = stored.get("lignes", []), _line_prints(raw)
         for index, (before, after) in enumerate(zip(old, new, strict=False)):
             if before != after:
                 return index + 1, 1, f"la ligne {index + 1} a changé"
@@ -311,11 +319,10 @@ def _first_change(
             line = min(len(old), len(new)) + 1
             return line, 1, "des lignes ont été ajoutées ou supprimées à la fin"
         return None
-    old_fields, new_fields = stored.get("champs", {}), now["champs"]
-    if old_fields == new_fields:
-        return None
     doc, _found = read_file(path, data_dir)
-    assert doc is not None  # file_prints read it
+    if doc is None:
+        return None  # unreadable: its own diagnostics say why
+    old_fields, new_fields = stored.get("champs", {}), data_prints(doc.data)
     for field_path, what in _changed_fields(old_fields, new_fields):
         line, column = doc.locate(field_path)
         return line, column, what

@@ -118,9 +118,8 @@ def _validate(
     computed: dict[int, dict[str, Any]] = {}
     inputs: dict[int, YearInputs] = {}
     for year in loaded:
-        own, found = _year_inputs(data_dir, dataset, year, vocabulary)
-        if year in wanted:
-            diagnostics += found
+        own, found = _year_inputs(data_dir, dataset, year, vocabulary, check=year in wanted)
+        diagnostics += found
         if own is not None:
             inputs[year] = own
     for year, narrative in narratives.items():
@@ -157,13 +156,16 @@ def _validate(
 
 
 def _year_inputs(
-    data_dir: Path, dataset: DataSet, year: int, vocabulary: Vocabulary
+    data_dir: Path, dataset: DataSet, year: int, vocabulary: Vocabulary, check: bool
 ) -> tuple[YearInputs | None, list[Diagnostic]]:
-    """What the edition of ``year`` is made of, and what is wrong with its publication."""
+    """What the edition of ``year`` is made of and, with ``check`` (a year being
+    validated, not one only read for comparison), what is wrong with its publication."""
     publication, found = read_publication(data_dir, year)
     errata, more = read_errata(data_dir, year, publication)
     found += more
-    if publication is not None:
+    if not check:
+        found = []
+    elif publication is not None:
         found += check_seal(publication, data_dir, {e.fichier for e in errata})
         fiches: list[FicheSource] = [f for f in publication.fiches if f.in_schema(year)]
         own = YearInputs(fiches, publication.communes, publication.vocabulary, publication, errata)
